@@ -50,9 +50,9 @@ const (
 
 // Passage is one citable piece of the guidance.
 type Passage struct {
-	Ref     string `json:"ref"`     // stable id, e.g. "I13.exclude.2", "I11.def", "I11.typical.4", "rule.2"
-	Section string `json:"section"` // readable path, e.g. "二、业务分类 › I13 测试服务 › 不包括"
-	Line    int    `json:"line"`    // 1-based line of the source where the passage starts
+	Ref     string `json:"ref"`             // stable id, e.g. "I13.exclude.2", "I11.def", "I11.typical.4", "rule.2"
+	Section string `json:"section"`         // readable path, e.g. "二、业务分类 › I13 测试服务 › 不包括"
+	Line    int    `json:"line"`            // 1-based line of the source where the passage starts
 	Title   string `json:"title,omitempty"` // the bold heading before the text, e.g. "典型业务 1：定制软件研发", "I13 测试服务"
 	Text    string `json:"text"`            // verbatim text of the guidance (never contains the markdown ** of the source)
 	Kind    Kind   `json:"kind"`
