@@ -1,0 +1,260 @@
+package classify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"fenlei/corpus"
+	"fenlei/decision"
+	"fenlei/retrieval"
+)
+
+var (
+	// A description asking for its category is a classification, however it is phrased.
+	reAsksCategory = re(`算(哪|什么|啥)|属于(哪|什么|啥)|归(哪|到哪|入哪|什么)|(哪|什么)(一)?(类|个类别|个分类|种)|怎么(归类|分类|填报)|填(哪|什么)|报(哪|什么)类|which (category|class|code)|how (do|should|would) (we|i) classify|classif(y|ied)|what (category|class|code)`)
+	// Questions about the guidance itself.
+	reGuidanceTopic = re(`交易平台|注册(条件|材料|信息表)|提交.{0,6}材料|哪些材料|填报(说明|时间|要求)|报送|1\s*月\s*10\s*日|统计范围|统计口径|什么是服务外包|服务外包(的)?(定义|内涵|特征|是指|包括哪)|哪些(不|不能)?(属于|算|纳入)服务外包|不纳入服务外包|交叉服务|判断原则|分类原则|大类|中类|小类|有什么区别|的区别|区别是|有何不同|differ|difference|trading platform|registration|register|materials|reporting deadline|what (is|counts as) (service )?outsourcing|definition of (service )?outsourcing|how many (categories|classes)|mixed contract|product[- ]sale contract|rules? for|政府采购网|撮合`)
+	reCodeMention   = regexp.MustCompile(`(?i)\b?([IBK]\d{1,2})\b?`)
+	reWhyNotPrefix  = re(`^(为什么|为何|为啥|why)`)
+)
+
+// isGuidanceQuestion tells a question about the guidance from a description of a service.
+func isGuidanceQuestion(text string) bool {
+	t := strings.ToLower(text)
+	if reGuidanceTopic.MatchString(t) {
+		return true
+	}
+	if reAsksCategory.MatchString(t) {
+		return false
+	}
+	// "K13 和 B33 …？" — two codes in a question.
+	return len(codesIn(t)) >= 2 && strings.ContainsAny(t, "？?")
+}
+
+func codesIn(text string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range reCodeMention.FindAllStringSubmatch(strings.ToUpper(text), -1) {
+		c := m[1]
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Guidance answers a question about the guidance from its passages: the best retrieved passages, whole
+// numbered lists where one item answers, and the definitions of the classes it names.
+func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, error) {
+	if err := e.Validate(text); err != nil {
+		return decision.Decision{}, err
+	}
+	lang := Lang(text)
+	res, err := e.s.Search(ctx, text, 5)
+	if err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
+		return decision.Decision{}, fmt.Errorf("classify.Guidance: %w", err)
+	}
+	var refs []string
+	add := func(r string) {
+		for _, x := range refs {
+			if x == r {
+				return
+			}
+		}
+		if _, ok := e.g.Passage(r); ok {
+			refs = append(refs, r)
+		}
+	}
+	// Classes named by code: their definitions (and what separates them).
+	for _, c := range codesIn(text) {
+		if cl, ok := e.g.Class(c); ok {
+			add(cl.Code + ".def")
+			for _, p := range e.g.PassagesOf(cl.Code) {
+				if p.Kind == corpus.KindExclude && len(p.Targets) > 0 {
+					for _, t := range p.Targets {
+						for _, other := range codesIn(text) {
+							if t == other {
+								add(p.Ref)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	top := 0.0
+	for i, h := range res.Passages {
+		if i == 0 {
+			top = h.Score
+		}
+		if len(refs) >= 6 || h.Score < 0.5*top {
+			break
+		}
+		if h.Kind == corpus.KindHeading || h.Kind == corpus.KindTitle {
+			continue
+		}
+		add(h.Ref)
+		for _, sib := range e.siblings(h.Ref) {
+			add(sib)
+		}
+	}
+	d := decision.Decision{Kind: decision.KindGuidance, Lang: lang, Engine: "offline", Path: []string{},
+		Candidates: []decision.Candidate{}, Checks: []decision.Check{}, Citations: []decision.Citation{}}
+	var b strings.Builder
+	if lang == "en" {
+		b.WriteString("The guidance says:\n")
+	} else {
+		b.WriteString("指引原文：\n")
+	}
+	for _, r := range refs {
+		p, _ := e.g.Passage(r)
+		d.Citations = append(d.Citations, decision.Citation{Ref: p.Ref, Section: p.Section, Quote: p.Text, Line: p.Line})
+		fmt.Fprintf(&b, "- 「%s」（%s）\n", p.Text, p.Section)
+	}
+	if len(refs) == 0 {
+		if lang == "en" {
+			b.Reset()
+			b.WriteString("I found nothing in the guidance on that. Try naming the topic (trading platforms, mixed contracts, a class code).")
+		} else {
+			b.Reset()
+			b.WriteString("指引中没有找到相关内容。可以换个说法，或写明主题（交易平台、交叉服务合同、某个分类代码）。")
+		}
+	}
+	d.Answer = strings.TrimSpace(b.String())
+	return d, nil
+}
+
+// siblings returns the other items of the numbered list or multi-sentence paragraph a passage belongs to:
+// "platform.material.2" → platform.material.1 … 5; "rule.2.2" → rule.2.1.
+func (e *Engine) siblings(ref string) []string {
+	i := strings.LastIndex(ref, ".")
+	if i < 0 {
+		return nil
+	}
+	stem := ref[:i+1]
+	if !(strings.HasPrefix(ref, "platform.") || strings.HasPrefix(ref, "rule.") || strings.HasPrefix(ref, "scope.")) {
+		return nil
+	}
+	var out []string
+	for _, p := range e.g.Passages {
+		if strings.HasPrefix(p.Ref, stem) && !strings.Contains(p.Ref[len(stem):], ".") {
+			out = append(out, p.Ref)
+		}
+	}
+	if len(out) > 6 {
+		return nil
+	}
+	return out
+}
+
+// WhyNot explains why last's code was chosen rather than other: the clauses that separate the two classes
+// (bot.Engine). other is a code ("I13") or words ("testing", "测试服务").
+func (e *Engine) WhyNot(ctx context.Context, last decision.Decision, other string) (decision.Decision, error) {
+	lang := last.Lang
+	if lang == "" {
+		lang = Lang(other)
+	}
+	code := e.resolveClass(ctx, other)
+	if code == "" {
+		return decision.Decision{}, fmt.Errorf("classify.WhyNot: %q names no class", other)
+	}
+	d := decision.Decision{Kind: decision.KindExplain, Lang: lang, Engine: "offline", Code: last.Code, Name: last.Name,
+		NameEN: last.NameEN, Path: last.Path, Candidates: last.Candidates, Checks: []decision.Check{}, Citations: []decision.Citation{}}
+	if d.Path == nil {
+		d.Path = []string{}
+	}
+	if d.Candidates == nil {
+		d.Candidates = []decision.Candidate{}
+	}
+	var refs []string
+	addRef := func(r string) {
+		for _, x := range refs {
+			if x == r {
+				return
+			}
+		}
+		if _, ok := e.g.Passage(r); ok {
+			refs = append(refs, r)
+		}
+	}
+	// Exclusions of the other class that send to the chosen one, or that the chosen one cited.
+	for _, c := range last.Checks {
+		if c.Ref != "" && (c.From == code || c.To == code) {
+			addRef(c.Ref)
+		}
+	}
+	for _, p := range e.g.PassagesOf(code) {
+		if p.Kind == corpus.KindExclude {
+			for _, t := range p.Targets {
+				if t == last.Code || (len(t) == 3 && t[1] > '9' && strings.HasPrefix(last.Code, t[:1])) {
+					addRef(p.Ref)
+				}
+			}
+		}
+	}
+	for _, p := range e.g.PassagesOf(last.Code) {
+		if p.Kind == corpus.KindExclude {
+			for _, t := range p.Targets {
+				if t == code {
+					addRef(p.Ref)
+				}
+			}
+		}
+	}
+	addRef(code + ".def")
+	if last.Code != "" && last.Code != decision.OUT {
+		addRef(last.Code + ".def")
+	}
+	for _, c := range last.Citations {
+		if len(refs) >= 6 {
+			break
+		}
+		addRef(c.Ref)
+	}
+	oc, _ := e.g.Class(code)
+	for _, r := range refs {
+		p, _ := e.g.Passage(r)
+		d.Citations = append(d.Citations, decision.Citation{Ref: p.Ref, Section: p.Section, Quote: p.Text, Line: p.Line})
+	}
+	if lang == "en" {
+		d.Answer = fmt.Sprintf("Why %s and not %s %s: compare the clauses below — the definition of %s, and any exclusion that separates the two.",
+			orOut(last.Code), oc.Code, nameEN(oc), oc.Code)
+	} else {
+		d.Answer = fmt.Sprintf("为什么是 %s 而不是 %s %s：请对照下列条款——%s 的定义，以及区分两者的不包括条款。", orOut(last.Code), oc.Code, oc.Name, oc.Code)
+	}
+	return d, nil
+}
+
+func orOut(code string) string {
+	if code == "" {
+		return "(no code yet)"
+	}
+	return code
+}
+
+// resolveClass reads a class from a code or from words, by name or by search.
+func (e *Engine) resolveClass(ctx context.Context, s string) string {
+	s = strings.TrimSpace(strings.Trim(s, "？?。.!！ "))
+	if cs := codesIn(s); len(cs) > 0 {
+		if c, ok := e.g.Class(cs[0]); ok {
+			return c.Code
+		}
+	}
+	for _, c := range e.g.Subclasses() {
+		if strings.Contains(s, c.Name) || (c.NameEN != "" && strings.EqualFold(s, c.NameEN)) {
+			return c.Code
+		}
+	}
+	if s == "" {
+		return ""
+	}
+	res, err := e.s.Search(ctx, s, 1)
+	if err != nil || len(res.Categories) == 0 {
+		return ""
+	}
+	return res.Categories[0].Code
+}

@@ -1,0 +1,240 @@
+// Package classify turns a free-text description into a Decision (CONTRACT.md): retrieve candidates,
+// take a suggestion (the offline engine's top candidate, or an LLM's when one is configured), then run the
+// rule layer, which has the last word.
+//
+// It promises: every Decision's code is one of the 45 sub-classes, "OUT", or "" with one clarifying
+// question; every citation is a passage of the guidance, quoted verbatim with its ref and section; every
+// change the rule layer makes is listed in Checks with the clause that justifies it; an LLM failure never
+// fails a request (the offline engine answers and Engine says so); the description is data, never
+// instructions (nothing in it can change the rules).
+//
+// The guidance contradicts itself once: K31 sends 医疗诊断服务 to BPO while K13 lists 医学诊断服务 (by an
+// independent medical laboratory) as its typical business. fenlei follows K13 for laboratory testing and
+// diagnosis services, the more specific clause, and cites both passages when the K31 exclusion matches.
+package classify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"fenlei/corpus"
+	"fenlei/decision"
+	"fenlei/retrieval"
+)
+
+// Input errors: a channel shows them as a clear message.
+var (
+	ErrEmpty   = errors.New("the text is empty")
+	ErrTooLong = errors.New("the text is too long")
+	ErrBinary  = errors.New("the text is not readable text (binary or invalid UTF-8)")
+)
+
+// Searcher retrieves ranked categories and passages; *retrieval.Index satisfies it.
+type Searcher interface {
+	Search(ctx context.Context, text string, k int) (retrieval.Result, error)
+}
+
+var _ Searcher = (*retrieval.Index)(nil)
+
+// Suggester is an LLM engine: it suggests a code for a description given the retrieved context.
+type Suggester interface {
+	Suggest(ctx context.Context, in SuggestInput, onDelta func(string)) (Suggestion, error)
+	Model() string
+}
+
+// SuggestInput is what a Suggester sees: the description (data, not instructions), the candidate
+// classes with their passages, and the section 三 rules.
+type SuggestInput struct {
+	Text       string
+	Lang       string
+	Candidates []CandidateInfo
+	Rules      []corpus.Passage
+}
+
+// CandidateInfo is one candidate class with its definition, typical businesses and exclusions.
+type CandidateInfo struct {
+	Class    corpus.Class
+	Score    float64
+	Passages []corpus.Passage
+}
+
+// Suggestion is an LLM's answer, already parsed.
+type Suggestion struct {
+	Code       string
+	Reason     string
+	Confidence float64
+	HasConf    bool
+	Citations  []string // refs or quotes
+	Usage      decision.Usage
+}
+
+// Config configures an Engine.
+type Config struct {
+	Guidance  *corpus.Guidance
+	Searcher  Searcher
+	Suggester Suggester // nil: offline only
+	Logger    *slog.Logger
+	MaxRunes  int // longest accepted text (default 10000 characters)
+}
+
+// Engine classifies descriptions and answers questions about the guidance.
+type Engine struct {
+	g   *corpus.Guidance
+	s   Searcher
+	llm Suggester
+	lg  *slog.Logger
+	max int
+}
+
+// New returns an Engine.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Guidance == nil || cfg.Searcher == nil {
+		return nil, errors.New("classify.New: Guidance and Searcher are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxRunes <= 0 {
+		cfg.MaxRunes = 10000
+	}
+	return &Engine{g: cfg.Guidance, s: cfg.Searcher, llm: cfg.Suggester, lg: cfg.Logger, max: cfg.MaxRunes}, nil
+}
+
+// Validate checks a text before any work: empty, too long or binary texts are rejected.
+func (e *Engine) Validate(text string) error {
+	if !utf8.ValidString(text) || strings.ContainsRune(text, 0) {
+		return ErrBinary
+	}
+	ctrl, n := 0, 0
+	for _, r := range text {
+		n++
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+			ctrl++
+		}
+	}
+	if n > 0 && ctrl*10 > n {
+		return ErrBinary
+	}
+	if strings.TrimSpace(text) == "" || !hasLetters(text) {
+		return ErrEmpty
+	}
+	if n > e.max {
+		return fmt.Errorf("%w: %d characters, at most %d", ErrTooLong, n, e.max)
+	}
+	return nil
+}
+
+func hasLetters(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Lang says whether a text is Chinese ("zh") or English ("en"): any Han character makes it Chinese
+// unless Latin letters outnumber Han characters eight to one.
+func Lang(s string) string {
+	han, latin := 0, 0
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			han++
+		case r < 0x80 && unicode.IsLetter(r):
+			latin++
+		}
+	}
+	if (han == 0 && latin > 0) || (han > 0 && latin >= 8*han) {
+		return "en"
+	}
+	return "zh"
+}
+
+// Answer classifies a description or answers a question about the guidance (bot.Engine).
+func (e *Engine) Answer(ctx context.Context, text string, onDelta func(string)) (decision.Decision, error) {
+	if err := e.Validate(text); err != nil {
+		return decision.Decision{}, err
+	}
+	if isGuidanceQuestion(text) {
+		return e.Guidance(ctx, text)
+	}
+	return e.classify(ctx, text, onDelta)
+}
+
+// Classify classifies a description (the JSON API, the CLI and eval call this).
+func (e *Engine) Classify(ctx context.Context, text string) (decision.Decision, error) {
+	return e.Answer(ctx, text, nil)
+}
+
+func (e *Engine) classify(ctx context.Context, text string, onDelta func(string)) (decision.Decision, error) {
+	lang := Lang(text)
+	res, err := e.s.Search(ctx, text, 8)
+	if err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
+		return decision.Decision{}, fmt.Errorf("classify: %w", err)
+	}
+	st := newState(e.g, text, res)
+	st.lang = lang
+	st.items = func(item string) (string, float64) {
+		r, err := e.s.Search(ctx, item, 5)
+		if err != nil {
+			return "", 0
+		}
+		sub := newState(e.g, item, r)
+		sub.offlineSuggestion()
+		sub.scopeRule()
+		if !sub.fixed {
+			sub.exclusionRule()
+		}
+		return sub.code, sub.conf
+	}
+	engine := "offline"
+	if e.llm != nil {
+		sug, err := e.llm.Suggest(ctx, e.suggestInput(text, lang, res), onDelta)
+		if err != nil {
+			e.lg.Warn("llm suggest failed", "err", err)
+			engine = fmt.Sprintf("offline (llm failed: %s)", shortErr(err))
+			st.offlineSuggestion()
+		} else {
+			engine = "llm:" + e.llm.Model()
+			st.usage = &decision.Usage{PromptTokens: sug.Usage.PromptTokens, CompletionTokens: sug.Usage.CompletionTokens}
+			st.llmSuggestion(sug)
+		}
+	} else {
+		st.offlineSuggestion()
+	}
+	st.applyRules()
+	d := st.decision()
+	d.Engine = engine
+	return d, nil
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if r := []rune(s); len(r) > 120 {
+		s = string(r[:120]) + "…"
+	}
+	return s
+}
+
+func (e *Engine) suggestInput(text, lang string, res retrieval.Result) SuggestInput {
+	in := SuggestInput{Text: text, Lang: lang}
+	for i, c := range res.Categories {
+		if i == 5 {
+			break
+		}
+		cl, _ := e.g.Class(c.Code)
+		in.Candidates = append(in.Candidates, CandidateInfo{Class: cl, Score: c.Score, Passages: e.g.PassagesOf(c.Code)})
+	}
+	for _, p := range e.g.Passages {
+		if p.Kind == corpus.KindRule {
+			in.Rules = append(in.Rules, p)
+		}
+	}
+	return in
+}

@@ -1,0 +1,552 @@
+package classify
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"fenlei/corpus"
+	"fenlei/decision"
+	"fenlei/retrieval"
+)
+
+// state is one classification as it passes through the rule layer.
+type state struct {
+	g      *corpus.Guidance
+	text   string
+	norm   string          // normalised text plus lexicon expansions, for pattern and clause matching
+	grams  map[string]bool // bigrams of norm
+	res    retrieval.Result
+	lang   string
+	code   string
+	conf   float64
+	reason string
+	checks []decision.Check
+	cites  []string
+	usage  *decision.Usage
+	// question is set when the engine needs one more fact.
+	question string
+	fixed    bool // a scope or contract rule decided; later rules only add citations
+	items    itemClassifier
+}
+
+func newState(g *corpus.Guidance, text string, res retrieval.Result) *state {
+	norm := retrieval.Normalize(text)
+	if r := []rune(norm); len(r) > retrieval.MaxQueryRunes {
+		norm = string(r[:retrieval.MaxQueryRunes])
+	}
+	full := norm + " " + strings.Join(res.Expanded, " ")
+	return &state{g: g, text: text, norm: full, grams: bigrams(full), res: res}
+}
+
+func (s *state) check(c decision.Check) { s.checks = append(s.checks, c) }
+
+func (s *state) cite(refs ...string) {
+	for _, r := range refs {
+		if _, ok := s.g.Passage(r); !ok {
+			continue
+		}
+		dup := false
+		for _, c := range s.cites {
+			dup = dup || c == r
+		}
+		if !dup {
+			s.cites = append(s.cites, r)
+		}
+	}
+}
+
+// offlineSuggestion takes the retrieval's best category.
+func (s *state) offlineSuggestion() {
+	cats := s.res.Categories
+	if len(cats) == 0 {
+		s.code = ""
+		s.conf = 0
+		return
+	}
+	s.code = cats[0].Code
+	s.conf = calibrate(cats)
+}
+
+// applyRules runs the rule layer in order: scope, section 三 contracts, exclusions, clarification,
+// evidence and citations.
+func (s *state) applyRules() {
+	s.scopeRule()
+	if !s.fixed {
+		s.contractRules()
+	}
+	if !s.fixed {
+		s.exclusionRule()
+	}
+	if !s.fixed {
+		s.clarifyRule()
+	}
+	s.citeDeciding()
+}
+
+// ---- rule 1: validity (LLM suggestions) -------------------------------------------------------
+
+func (s *state) llmSuggestion(sug Suggestion) {
+	code := corpus.NormCode(sug.Code)
+	offline := ""
+	if len(s.res.Categories) > 0 {
+		offline = s.res.Categories[0].Code
+	}
+	c, ok := s.g.Class(code)
+	switch {
+	case code == decision.OUT:
+		s.code = code
+	case ok && c.Level == corpus.Sub:
+		s.code = code
+	default:
+		s.check(decision.Check{Rule: "validity", Status: "rejected", From: sug.Code, To: offline,
+			Detail: "the LLM's code is not one of the 45 sub-classes or OUT; the offline suggestion replaces it"})
+		s.offlineSuggestion()
+		return
+	}
+	s.reason = sug.Reason
+	s.conf = calibrate(s.res.Categories)
+	if sug.HasConf {
+		s.conf = math.Min(sug.Confidence, 0.5+0.5*s.conf)
+	}
+	// Rule 5, evidence: an LLM code that retrieval does not support, against a strong offline alternative.
+	if s.code != decision.OUT && offline != "" && offline != s.code {
+		supported := false
+		for i, cat := range s.res.Categories {
+			if cat.Code == s.code && (i < 5 || cat.Score >= 0.5) {
+				supported = true
+			}
+		}
+		if !supported && calibrate(s.res.Categories) >= 0.6 {
+			s.check(decision.Check{Rule: "evidence", Status: "flagged", From: s.code, To: offline,
+				Detail: "no retrieved passage supports the LLM's code while the offline engine has a strong alternative"})
+			s.conf = math.Min(s.conf, 0.35)
+		}
+	}
+	// Rule 6: LLM citations must be passages of the guidance.
+	for _, c := range sug.Citations {
+		if p, ok := s.g.Passage(strings.TrimSpace(c)); ok {
+			s.cite(p.Ref)
+			continue
+		}
+		if p, ok := s.g.FindQuote(c); ok && s.g.Verbatim(strings.ReplaceAll(c, "*", "")) {
+			s.cite(p.Ref)
+			continue
+		}
+		s.check(decision.Check{Rule: "citation", Status: "dropped", Detail: "not a passage of the guidance: " + clip(c, 80)})
+	}
+}
+
+// ---- rule 2: exclusions -------------------------------------------------------------------------
+
+// exclusionRule follows an exclusion clause of the suggested sub-class or its middle class that the
+// description matches: to its target, or OUT / lower confidence when it sends nowhere.
+func (s *state) exclusionRule() {
+	if s.code == "" || s.code == decision.OUT {
+		return
+	}
+	for hop := 0; hop < 3; hop++ {
+		p, ok := s.matchedExclusion(s.code)
+		if !ok {
+			return
+		}
+		to := s.resolveTargets(p.Targets)
+		switch {
+		case to != "" && to != s.code:
+			s.check(decision.Check{Rule: "exclusion", Status: "redirected", From: s.code, To: to, Ref: p.Ref})
+			s.cite(p.Ref)
+			s.code = to
+			continue
+		case len(p.Targets) == 0 && selfService(p.Text):
+			// "企业自主开展的…" and the like: in-house work is not outsourcing when the description says so.
+			if s.has(inHouse) {
+				s.check(decision.Check{Rule: "exclusion", Status: "out", From: s.code, To: decision.OUT, Ref: p.Ref})
+				s.cite(p.Ref, "scope.feature.3.2")
+				s.code = decision.OUT
+				s.fixed = true
+				return
+			}
+			return
+		case len(p.Targets) == 0:
+			s.check(decision.Check{Rule: "exclusion", Status: "lowered", From: s.code, Ref: p.Ref,
+				Detail: "the description matches a clause this class excludes"})
+			s.cite(p.Ref)
+			s.conf = math.Min(s.conf, 0.4)
+		}
+		return
+	}
+}
+
+// matchedExclusion returns the exclusion of code (or of its middle class) that the description matches best.
+func (s *state) matchedExclusion(code string) (corpus.Passage, bool) {
+	var best corpus.Passage
+	bestCov := 0.0
+	c, _ := s.g.Class(code)
+	owners := []string{code, c.Parent}
+	for _, owner := range owners {
+		for _, p := range s.g.PassagesOf(owner) {
+			if p.Kind != corpus.KindExclude {
+				continue
+			}
+			cov, n := s.coverage(subject(p.Text))
+			need := 0.6
+			if s.retrieved(p.Ref) {
+				need = 0.45
+			}
+			if cov >= need && n >= 2 && cov > bestCov {
+				best, bestCov = p, cov
+			}
+		}
+	}
+	return best, bestCov > 0
+}
+
+// retrieved reports whether a passage is among the strongest retrieved hits.
+func (s *state) retrieved(ref string) bool {
+	if len(s.res.Passages) == 0 {
+		return false
+	}
+	top := s.res.Passages[0].Score
+	for i, h := range s.res.Passages {
+		if i >= 8 {
+			break
+		}
+		if h.Ref == ref && h.Score >= 0.5*top {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveTargets picks one sub-class for an exclusion's targets: the code itself, or for a major class or
+// several codes the best retrieved candidate among them (a major's first development class otherwise).
+func (s *state) resolveTargets(targets []string) string {
+	if len(targets) == 0 {
+		return ""
+	}
+	if len(targets) == 1 {
+		if c, ok := s.g.Class(targets[0]); ok && c.Level == corpus.Sub {
+			return c.Code
+		}
+	}
+	in := func(code string) bool {
+		for _, t := range targets {
+			if t == code || strings.HasPrefix(code, t[:1]) && len(t) == 3 && t[1] > '9' {
+				return true
+			}
+		}
+		return false
+	}
+	for _, cat := range s.res.Categories {
+		if in(cat.Code) && cat.Code != s.code {
+			return cat.Code
+		}
+	}
+	// No candidate of the target class was retrieved: its first sub-class stands for it.
+	for _, t := range targets {
+		for _, c := range s.g.Subclasses() {
+			if c.Code == t || (len(t) == 3 && t[1] > '9' && c.Code[:1] == t[:1]) {
+				return c.Code
+			}
+		}
+	}
+	return ""
+}
+
+// subject is the part of an exclusion before its redirect ("软件产品测试服务，应纳入 I11 …" → "软件产品测试服务").
+func subject(text string) string {
+	for _, sep := range []string{"，应纳入", "应纳入", "，纳入", "纳入相应"} {
+		if i := strings.Index(text, sep); i > 0 {
+			return text[:i]
+		}
+	}
+	return text
+}
+
+func selfService(text string) bool {
+	for _, w := range []string{"自主", "自身", "为自己", "内部", "组织内部"} {
+		if strings.Contains(text, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- clarification ------------------------------------------------------------------------------
+
+// clarifyRule asks one question when the two best candidates are too close to call.
+func (s *state) clarifyRule() {
+	cats := s.res.Categories
+	if s.code == "" {
+		s.question = clarifyQuestion(s.g, s.lang, nil)
+		return
+	}
+	if len(cats) < 2 || cats[0].Code != s.code {
+		return
+	}
+	if cats[1].Score >= clarifyRatio && cats[0].Raw < weakRaw {
+		a, _ := s.g.Class(cats[0].Code)
+		b, _ := s.g.Class(cats[1].Code)
+		s.question = clarifyQuestion(s.g, s.lang, []corpus.Class{a, b})
+		s.check(decision.Check{Rule: "clarify", Status: "flagged", From: a.Code, To: b.Code,
+			Detail: fmt.Sprintf("the two best candidates score %.2f and %.2f", cats[0].Score, cats[1].Score)})
+		s.code = ""
+	}
+}
+
+// Clarification thresholds, tuned on the dev set: ask only when the runner-up is within 3% of the best
+// and the evidence is weak overall.
+const (
+	clarifyRatio = 0.97
+	weakRaw      = 6.0
+)
+
+func clarifyQuestion(g *corpus.Guidance, lang string, cs []corpus.Class) string {
+	if len(cs) < 2 {
+		if lang == "en" {
+			return "Could you describe the service in more detail: what do you deliver, to which kind of client, and how (developing a system, operating a process for them, consulting, testing, repairing equipment…)?"
+		}
+		return "能否再具体描述一下这项服务：交付的是什么、为哪类客户提供、以什么方式提供（开发系统、代为运营流程、咨询、检测、设备维修等）？"
+	}
+	a, b := cs[0], cs[1]
+	if lang == "en" {
+		return fmt.Sprintf("Is the service closer to %s %s or to %s %s? What exactly is delivered to the client, and how?",
+			a.Code, nameEN(a), b.Code, nameEN(b))
+	}
+	return fmt.Sprintf("这项服务更接近「%s %s」还是「%s %s」？请说明交付给客户的具体是什么、以什么方式提供。", a.Code, a.Name, b.Code, b.Name)
+}
+
+func nameEN(c corpus.Class) string {
+	if c.NameEN != "" {
+		return c.NameEN
+	}
+	return c.Name
+}
+
+// ---- rule 6: citations --------------------------------------------------------------------------
+
+// citeDeciding cites the chosen class's deciding passage: its best retrieved own passage, else its
+// definition.
+func (s *state) citeDeciding() {
+	if s.code == "" || s.code == decision.OUT {
+		return
+	}
+	for _, h := range s.res.Passages {
+		if h.Code == s.code && (h.Kind == corpus.KindDefinition || h.Kind == corpus.KindTypical) {
+			s.cites = append([]string{h.Ref}, without(s.cites, h.Ref)...)
+			s.reason = s.reasonFor(h.Ref)
+			return
+		}
+	}
+	s.cites = append([]string{s.code + ".def"}, without(s.cites, s.code+".def")...)
+	s.reason = s.reasonFor(s.code + ".def")
+}
+
+func (s *state) reasonFor(ref string) string {
+	if s.reason != "" {
+		return s.reason
+	}
+	p, _ := s.g.Passage(ref)
+	c, _ := s.g.Class(s.code)
+	if s.lang == "en" {
+		what := "its definition"
+		if p.Kind == corpus.KindTypical {
+			what = "its typical business “" + p.Title + "”"
+		}
+		return fmt.Sprintf("The description matches %s %s: %s.", c.Code, nameEN(c), what)
+	}
+	what := "定义"
+	if p.Kind == corpus.KindTypical {
+		what = "典型业务「" + p.Title + "」"
+	}
+	return fmt.Sprintf("描述与 %s %s 的%s相符。", c.Code, c.Name, what)
+}
+
+func without(xs []string, x string) []string {
+	var out []string
+	for _, v := range xs {
+		if v != x {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// ---- the Decision -------------------------------------------------------------------------------
+
+func (s *state) decision() decision.Decision {
+	d := decision.Decision{Code: s.code, Lang: s.lang, Question: s.question, Reason: s.reason, Usage: s.usage,
+		Checks: s.checks, Citations: []decision.Citation{}, Candidates: []decision.Candidate{}, Path: []string{}}
+	if d.Checks == nil {
+		d.Checks = []decision.Check{}
+	}
+	d.Kind = decision.KindClassification
+	switch {
+	case s.code == "":
+		d.Kind = decision.KindClarify
+		if len(s.res.Categories) >= 2 {
+			a, b := s.res.Categories[0].Code, s.res.Categories[1].Code
+			if a[:2] == b[:2] {
+				d.Path = s.g.Path(a[:2])
+			} else if a[:1] == b[:1] {
+				d.Path = s.g.Path(a[:1] + map[byte]string{'I': "TO", 'B': "PO", 'K': "PO"}[a[0]])
+			}
+		}
+	case s.code == decision.OUT:
+		d.Name = "不属于服务外包"
+		d.NameEN = "Not service outsourcing"
+		d.Path = []string{decision.OUT}
+	default:
+		c, _ := s.g.Class(s.code)
+		d.Name, d.NameEN, d.Path = c.Name, c.NameEN, s.g.Path(s.code)
+	}
+	d.Confidence = round2(s.conf)
+	if s.code == "" {
+		d.Confidence = 0
+	}
+	for i, c := range s.res.Categories {
+		if i == 5 {
+			break
+		}
+		cl, _ := s.g.Class(c.Code)
+		d.Candidates = append(d.Candidates, decision.Candidate{Code: c.Code, Name: cl.Name, Score: round2(c.Score)})
+	}
+	if s.code != "" && (len(d.Candidates) == 0 || d.Candidates[0].Code != s.code) {
+		// The decided code leads the candidates, with the decision's confidence.
+		cl, _ := s.g.Class(s.code)
+		name := cl.Name
+		if s.code == decision.OUT {
+			name = d.Name
+		}
+		var rest []decision.Candidate
+		for _, c := range d.Candidates {
+			if c.Code != s.code {
+				rest = append(rest, c)
+			}
+		}
+		d.Candidates = append([]decision.Candidate{{Code: s.code, Name: name, Score: d.Confidence}}, rest...)
+		if len(d.Candidates) > 5 {
+			d.Candidates = d.Candidates[:5]
+		}
+	}
+	for _, ref := range s.cites {
+		p, _ := s.g.Passage(ref)
+		d.Citations = append(d.Citations, decision.Citation{Ref: p.Ref, Section: p.Section, Quote: p.Text, Line: p.Line})
+	}
+	d.Answer = s.answerText(d)
+	return d
+}
+
+func (s *state) answerText(d decision.Decision) string {
+	en := s.lang == "en"
+	switch {
+	case d.Code == "":
+		return d.Question
+	case d.Code == decision.OUT:
+		if en {
+			return "This activity is not counted as service outsourcing under the guidance."
+		}
+		return "根据《中国服务外包统计操作指引》，该活动不纳入服务外包统计。"
+	}
+	if en {
+		return fmt.Sprintf("%s %s (%s). %s", d.Code, d.NameEN, strings.Join(d.Path, " › "), d.Reason)
+	}
+	return fmt.Sprintf("%s %s（%s）。%s", d.Code, d.Name, strings.Join(d.Path, " › "), d.Reason)
+}
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// ---- matching helpers ---------------------------------------------------------------------------
+
+// stopGrams are bigrams too common in the guidance to show that a clause matches.
+var stopGrams = map[string]bool{"服务": true, "相关": true, "活动": true, "提供": true, "进行": true, "以及": true,
+	"系列": true, "等服": true, "务，": true, "类别": true, "相应": true, "的服": true, "等。": true}
+
+// bigrams returns the CJK bigrams and Latin words of s.
+func bigrams(s string) map[string]bool {
+	out := map[string]bool{}
+	var run []rune
+	flush := func() {
+		for i := 0; i+1 < len(run); i++ {
+			out[string(run[i:i+2])] = true
+		}
+		run = run[:0]
+	}
+	for _, w := range strings.Fields(latinOnly(s)) {
+		out[w] = true
+	}
+	for _, r := range s {
+		if r >= 0x3400 && r <= 0x9FFF {
+			run = append(run, r)
+			continue
+		}
+		flush()
+	}
+	flush()
+	return out
+}
+
+func latinOnly(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x80 && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return r
+		}
+		return ' '
+	}, strings.ToLower(s))
+}
+
+// coverage is the share of a clause's content bigrams that occur in the description, and their count.
+func (s *state) coverage(clause string) (float64, int) {
+	gs := bigrams(clause)
+	total, hit := 0, 0
+	for g := range gs {
+		if stopGrams[g] || len([]rune(g)) < 2 {
+			continue
+		}
+		total++
+		if s.grams[g] {
+			hit++
+		}
+	}
+	if total == 0 {
+		return 0, 0
+	}
+	return float64(hit) / float64(total), hit
+}
+
+// calibrate maps the retrieval's evidence (the margin between the two best categories and the strength of
+// the best) to a probability of being right. The parameters were fitted on the dev set
+// (TestCalibration reports the reliability table).
+func calibrate(cats []retrieval.Category) float64 {
+	if len(cats) == 0 {
+		return 0
+	}
+	margin := 1.0
+	if len(cats) > 1 {
+		margin = 1 - cats[1].Score
+	}
+	strength := math.Min(cats[0].Raw/20, 1)
+	z := calA + calB*margin + calC*strength
+	return 1 / (1 + math.Exp(-z))
+}
+
+// Calibration parameters (see calibrate).
+var calA, calB, calC = -0.4, 4.0, 1.0
+
+// sortedCodes is used by tests and the guidance answers.
+func sortedCodes(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,67 @@
+package eval_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"testing"
+
+	"fenlei/classify"
+	"fenlei/corpus"
+	"fenlei/eval"
+	"fenlei/retrieval"
+)
+
+var showFailures = flag.Bool("gate.failures", false, "log every dev-set failure")
+
+// TestDevSetGate runs the offline engine on the team's dev set and fails when top-1, top-3 or OUT recall
+// drops below the baseline in testdata/baseline.json (the regression gate).
+func TestDevSetGate(t *testing.T) {
+	g, err := corpus.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lex, err := corpus.Lexicon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := retrieval.New(g, lex, retrieval.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	eng, err := classify.New(classify.Config{Guidance: g, Searcher: idx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []eval.Case
+	for _, f := range []string{"testdata/cases.jsonl", "testdata/questions.jsonl"} {
+		cs, err := eval.LoadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, cs...)
+	}
+	rep, err := eval.Run(context.Background(), eng, cases, eval.Options{Verbatim: g.Verbatim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if testing.Verbose() {
+		rep.WriteText(os.Stderr)
+	}
+	if *showFailures {
+		for _, f := range rep.Failures {
+			t.Logf("%s want %s got %s | %s", f.ID, f.Expected, f.Code, f.Text)
+		}
+	}
+	base, err := eval.LoadBaseline("testdata/baseline.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := base.Check(rep); err != nil {
+		t.Error(err)
+	}
+	if rep.Citations.Total > 0 && rep.Citations.Verbatim != rep.Citations.Total {
+		t.Errorf("citations verbatim %d of %d, want all", rep.Citations.Verbatim, rep.Citations.Total)
+	}
+}

@@ -1,0 +1,193 @@
+package eval
+
+import "fenlei/decision"
+
+// Report holds every figure of one evaluation run and the per-case results it was computed from.
+// JSON field names are stable; new fields may be added.
+//
+// Conventions: a classification case is right at top-1 when the Decision's code (projected to the
+// level) equals the expected code or an accept code; a case whose Classify call failed counts as
+// wrong with predicted code "". Rates are in [0,1] and 0 when their denominator is 0.
+type Report struct {
+	Cases               int `json:"cases"`
+	ClassificationCases int `json:"classification_cases"`
+	QuestionCases       int `json:"question_cases"`
+
+	// Accuracy is top-1/top-3 accuracy at each level over classification cases.
+	Accuracy Accuracy `json:"accuracy"`
+	// Out is precision and recall of the OUT code.
+	Out OutScore `json:"out"`
+
+	// Abstained counts cases answered with code "" and a clarifying question.
+	Abstained      int     `json:"abstained"`
+	AbstentionRate float64 `json:"abstention_rate"`
+	// Answered counts classification cases with a non-empty code and no error;
+	// AnsweredAccuracy is top-1 sub-class accuracy among them.
+	Answered         int     `json:"answered"`
+	AnsweredAccuracy float64 `json:"answered_accuracy"`
+
+	// Coverage is the coverage–accuracy curve for thresholds 0, 0.05 … 1.
+	Coverage []CoveragePoint `json:"coverage"`
+	// ECE is the expected calibration error over Calibration's 10 equal-width bins (answered cases).
+	ECE         float64          `json:"ece"`
+	Calibration []CalibrationBin `json:"calibration"`
+
+	// PerClass scores each sub-class code (and OUT) seen as gold label or prediction, in taxonomy
+	// order. The gold label is the predicted code when the case accepts it, else the expected code.
+	PerClass []ClassScore `json:"per_class"`
+	// MacroF1 is the mean F1 over classes with support > 0.
+	MacroF1   float64   `json:"macro_f1"`
+	Confusion Confusion `json:"confusion"`
+
+	// PerTag is the share of right cases per tag (top-1 sub-class, or question hit), sorted by tag.
+	PerTag    []TagScore     `json:"per_tag"`
+	Citations CitationScore  `json:"citations"`
+	Questions QuestionScore  `json:"questions"`
+	Latency   LatencySummary `json:"latency"`
+	Tokens    TokenSummary   `json:"tokens"`
+
+	ErrorCount int         `json:"error_count"`
+	Errors     []CaseError `json:"errors"`
+	// Failures lists every case that was not right, in case order.
+	Failures []Failure `json:"failures"`
+	// Results holds one entry per case, in case order.
+	Results []Result `json:"results"`
+}
+
+// Accuracy is top-k accuracy at the three levels of the classification.
+type Accuracy struct {
+	Sub    TopK `json:"sub"`
+	Middle TopK `json:"middle"`
+	Major  TopK `json:"major"`
+}
+
+// TopK is top-1 and top-3 accuracy at one level.
+type TopK struct {
+	Top1 float64 `json:"top1"`
+	Top3 float64 `json:"top3"`
+}
+
+// OutScore is how well OUT (not service outsourcing) is recognised.
+type OutScore struct {
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	// Predicted counts cases predicted OUT, Gold cases whose gold label is OUT, Hits both.
+	Predicted int `json:"predicted"`
+	Gold      int `json:"gold"`
+	Hits      int `json:"hits"`
+}
+
+// CoveragePoint is one point of the coverage–accuracy curve: the cases answered with
+// confidence ≥ Threshold.
+type CoveragePoint struct {
+	Threshold float64 `json:"threshold"`
+	Answered  int     `json:"answered"`
+	Coverage  float64 `json:"coverage"`
+	Accuracy  float64 `json:"accuracy"`
+}
+
+// CalibrationBin is one confidence bin [Lo, Hi) (the last one includes 1).
+type CalibrationBin struct {
+	Lo         float64 `json:"lo"`
+	Hi         float64 `json:"hi"`
+	Count      int     `json:"count"`
+	Accuracy   float64 `json:"accuracy"`
+	Confidence float64 `json:"confidence"`
+}
+
+// ClassScore is precision, recall and F1 of one code.
+type ClassScore struct {
+	Code      string  `json:"code"`
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	F1        float64 `json:"f1"`
+	Support   int     `json:"support"`
+	Predicted int     `json:"predicted"`
+}
+
+// Confusion is the expected × predicted matrix of classification cases: Counts[i][j] counts cases
+// expected Expected[i] and predicted Predicted[j]. The expected code is the gold label: the case's
+// expected code, or the predicted code when the case accepts it, so the diagonal holds exactly the
+// cases right at top-1. Predicted "" stands for abstentions and errors. Codes are in taxonomy
+// order (ITO, BPO, KPO, OUT, "").
+type Confusion struct {
+	Expected  []string `json:"expected"`
+	Predicted []string `json:"predicted"`
+	Counts    [][]int  `json:"counts"`
+}
+
+// TagScore is accuracy over the cases carrying one tag.
+type TagScore struct {
+	Tag      string  `json:"tag"`
+	Cases    int     `json:"cases"`
+	Right    int     `json:"right"`
+	Accuracy float64 `json:"accuracy"`
+}
+
+// CitationScore is the share of citations that quote the guidance verbatim. Checked is false when
+// no verbatim check was supplied.
+type CitationScore struct {
+	Checked  bool    `json:"checked"`
+	Total    int     `json:"total"`
+	Verbatim int     `json:"verbatim"`
+	Rate     float64 `json:"rate"`
+}
+
+// QuestionScore is the hit rate on guidance-question cases.
+type QuestionScore struct {
+	Cases   int     `json:"cases"`
+	Hits    int     `json:"hits"`
+	HitRate float64 `json:"hit_rate"`
+}
+
+// LatencySummary summarises per-case latency (nearest-rank percentiles) in milliseconds.
+type LatencySummary struct {
+	P50MS  float64 `json:"p50_ms"`
+	P95MS  float64 `json:"p95_ms"`
+	MeanMS float64 `json:"mean_ms"`
+	MaxMS  float64 `json:"max_ms"`
+}
+
+// TokenSummary is LLM token usage, in total and per case (over all cases).
+type TokenSummary struct {
+	Prompt            int     `json:"prompt"`
+	Completion        int     `json:"completion"`
+	PromptPerCase     float64 `json:"prompt_per_case"`
+	CompletionPerCase float64 `json:"completion_per_case"`
+}
+
+// CaseError is one case whose Classify call failed.
+type CaseError struct {
+	ID    string `json:"id"`
+	Error string `json:"error"`
+}
+
+// Failure is one case that was not right, with what the engine said.
+type Failure struct {
+	ID        string              `json:"id"`
+	Question  bool                `json:"question,omitempty"`
+	Text      string              `json:"text"`
+	Expected  string              `json:"expected,omitempty"`
+	Accept    []string            `json:"accept,omitempty"`
+	Cite      []string            `json:"cite,omitempty"`
+	Code      string              `json:"code"`
+	Reason    string              `json:"reason,omitempty"`
+	Answer    string              `json:"answer,omitempty"`
+	Ask       string              `json:"ask,omitempty"` // the clarifying question of an abstention
+	Citations []decision.Citation `json:"citations,omitempty"`
+	Verbatim  []bool              `json:"verbatim,omitempty"` // per citation, when checked
+	Error     string              `json:"error,omitempty"`
+}
+
+// Result is one case, the Decision it got and how it was judged.
+type Result struct {
+	Case      Case              `json:"case"`
+	Decision  decision.Decision `json:"decision"`
+	Error     string            `json:"error,omitempty"`
+	LatencyMS float64           `json:"latency_ms"`
+	// Right is top-1 sub-class correctness for a classification case, the hit for a question case.
+	Right bool `json:"right"`
+	// Top3 is top-3 sub-class correctness (equal to Right for a question case).
+	Top3      bool `json:"top3"`
+	Abstained bool `json:"abstained,omitempty"`
+}

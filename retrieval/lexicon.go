@@ -1,0 +1,94 @@
+package retrieval
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+
+	"fenlei/corpus"
+)
+
+// expander applies the synonym lexicon to a normalised query: every lexicon term found in the query adds
+// its mapped terms. Latin terms match on word boundaries, Chinese terms as substrings.
+type expander struct {
+	rules map[string][]string // term → expansions
+	terms []string            // longest first
+}
+
+func newExpander(lex []corpus.Synonym) *expander {
+	e := &expander{rules: map[string][]string{}}
+	for _, s := range lex {
+		for _, f := range s.From {
+			for _, t := range s.To {
+				if t != f {
+					e.rules[f] = append(e.rules[f], t)
+				}
+			}
+		}
+	}
+	for t := range e.rules {
+		e.terms = append(e.terms, t)
+	}
+	sort.Slice(e.terms, func(i, j int) bool {
+		if len(e.terms[i]) != len(e.terms[j]) {
+			return len(e.terms[i]) > len(e.terms[j])
+		}
+		return e.terms[i] < e.terms[j]
+	})
+	return e
+}
+
+// expand returns the added terms, deduplicated, in lexicon order of discovery. Terms already in the query
+// are not added again.
+func (e *expander) expand(q string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range e.terms {
+		if !contains(q, t) {
+			continue
+		}
+		for _, x := range e.rules[t] {
+			if !seen[x] && !strings.Contains(q, x) {
+				seen[x] = true
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}
+
+// contains matches a Latin term on word boundaries and any other term as a substring.
+func contains(q, term string) bool {
+	if !isLatin(term) {
+		return strings.Contains(q, term)
+	}
+	for from := 0; ; {
+		i := strings.Index(q[from:], term)
+		if i < 0 {
+			return false
+		}
+		i += from
+		end := i + len(term)
+		if boundary(q, i-1) && boundary(q, end) {
+			return true
+		}
+		from = i + 1
+	}
+}
+
+func boundary(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return true
+	}
+	c := s[i]
+	return !(c < 0x80 && (unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c))))
+}
+
+func isLatin(s string) bool {
+	for _, r := range s {
+		if r >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

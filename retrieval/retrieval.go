@@ -1,0 +1,337 @@
+// Package retrieval is fenlei's search over the guidance: a Bleve index (scorch, in memory, BM25) of every
+// passage of the corpus, built at start-up from the embedded text, and a per-category ranking on top of it.
+//
+// It promises: Search never returns a passage that is not in the corpus; categories are sub-class codes
+// only; a category is credited by hits on its own definition, typical businesses and name, and by
+// exclusions of other classes that redirect to it ("应纳入 X" credits X, never the class that excludes);
+// scores are in [0,1] relative to the best category of the query.
+//
+// Chinese analysis: the built-in CJK bigram analyser (width fold, lower case, overlapping bigrams), with
+// unigrams as an option. Word segmentation (go-ego/gse) was considered and not taken: its embedded
+// dictionary adds ~150 MB and ~1 s at start-up against an 80 MB budget, and the guidance's own vocabulary
+// is small and fixed, so users' everyday words are bridged by the synonym lexicon (corpus/lexicon.txt)
+// applied at query time instead. English queries are translated by the same lexicon and matched against
+// the English names and aliases of every class (corpus/classes_en.tsv) in an English-analysed field.
+// The figures behind the choice come from BenchmarkBuild, BenchmarkSearch and TestDevSet.
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	unitok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"fenlei/corpus"
+)
+
+// MaxQueryRunes bounds the text searched: only the first MaxQueryRunes characters of a query count.
+const MaxQueryRunes = 2000
+
+// ErrEmptyQuery is returned for a query with no searchable characters.
+var ErrEmptyQuery = errors.New("retrieval: empty query")
+
+// Options tune the index.
+type Options struct {
+	Unigrams bool // also index single CJK characters (off: measured worse on the dev set)
+	MaxHits  int  // passages fetched per query before ranking categories (default 60)
+}
+
+// Index searches the guidance.
+type Index struct {
+	g     *corpus.Guidance
+	idx   bleve.Index
+	lex   *expander
+	opts  Options
+	en    map[string][]string // code → English aliases
+	names map[string]string   // code → name, for direct name mentions
+}
+
+type doc struct {
+	Text  string `json:"text"`
+	Title string `json:"title"`
+	EN    string `json:"en"`
+	Kind  string `json:"kind"`
+	Code  string `json:"code"`
+}
+
+// New builds the in-memory index over every passage of g.
+func New(g *corpus.Guidance, lexicon []corpus.Synonym, opts Options) (*Index, error) {
+	if opts.MaxHits <= 0 {
+		opts.MaxHits = 60
+	}
+	im, err := indexMapping(opts)
+	if err != nil {
+		return nil, fmt.Errorf("retrieval.New: %w", err)
+	}
+	idx, err := bleve.NewUsing("", im, scorch.Name, scorch.Name, nil)
+	if err != nil {
+		return nil, fmt.Errorf("retrieval.New: %w", err)
+	}
+	x := &Index{g: g, idx: idx, lex: newExpander(lexicon), opts: opts, en: corpus.EnglishAliases(), names: map[string]string{}}
+	for _, c := range g.Classes {
+		x.names[c.Code] = c.Name
+	}
+	b := idx.NewBatch()
+	for _, p := range g.Passages {
+		d := doc{Text: p.Text, Title: p.Title, Kind: string(p.Kind), Code: p.Code}
+		if strings.HasSuffix(p.Ref, ".def") && p.Code != "" {
+			c, _ := g.Class(p.Code)
+			d.Title = c.Name + " " + p.Title
+			d.EN = c.NameEN + " " + strings.Join(x.en[p.Code], " ")
+		}
+		if p.Kind == corpus.KindTypical {
+			d.Title = p.Title
+		}
+		if err := b.Index(p.Ref, d); err != nil {
+			return nil, fmt.Errorf("retrieval.New: index %s: %w", p.Ref, err)
+		}
+	}
+	if err := idx.Batch(b); err != nil {
+		return nil, fmt.Errorf("retrieval.New: %w", err)
+	}
+	return x, nil
+}
+
+func indexMapping(opts Options) (*mapping.IndexMappingImpl, error) {
+	im := bleve.NewIndexMapping()
+	im.ScoringModel = index.BM25Scoring
+	if err := im.AddCustomTokenFilter("zh_bigram", map[string]any{"type": cjk.BigramName, "output_unigram": opts.Unigrams}); err != nil {
+		return nil, err
+	}
+	if err := im.AddCustomAnalyzer("zh", map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unitok.Name,
+		"token_filters": []any{cjk.WidthName, lowercase.Name, "zh_bigram"},
+	}); err != nil {
+		return nil, err
+	}
+	text := bleve.NewTextFieldMapping()
+	text.Analyzer = "zh"
+	text.IncludeTermVectors = true
+	text.Store = false
+	english := bleve.NewTextFieldMapping()
+	english.Analyzer = en.AnalyzerName
+	english.Store = false
+	kw := bleve.NewKeywordFieldMapping()
+	kw.Store = false
+	dm := bleve.NewDocumentStaticMapping()
+	dm.AddFieldMappingsAt("text", text)
+	dm.AddFieldMappingsAt("title", text)
+	dm.AddFieldMappingsAt("en", english)
+	dm.AddFieldMappingsAt("kind", kw)
+	dm.AddFieldMappingsAt("code", kw)
+	im.DefaultMapping = dm
+	im.DefaultAnalyzer = "zh"
+	return im, nil
+}
+
+// Close releases the index.
+func (x *Index) Close() error { return x.idx.Close() }
+
+// Guidance returns the corpus the index was built from.
+func (x *Index) Guidance() *corpus.Guidance { return x.g }
+
+// Hit is one retrieved passage.
+type Hit struct {
+	Ref      string      `json:"ref"`
+	Code     string      `json:"code,omitempty"`
+	Kind     corpus.Kind `json:"kind"`
+	Score    float64     `json:"score"`
+	Credits  []string    `json:"credits,omitempty"` // the sub-classes this hit counts for
+	Fragment string      `json:"fragment,omitempty"`
+}
+
+// Category is one ranked sub-class with the hits that produced it.
+type Category struct {
+	Code  string  `json:"code"`
+	Name  string  `json:"name"`
+	Score float64 `json:"score"` // relative to the best category, in [0,1]
+	Raw   float64 `json:"raw"`   // unnormalised evidence
+	Hits  []Hit   `json:"hits"`
+}
+
+// Result of one search.
+type Result struct {
+	Query      string     `json:"query"`
+	Expanded   []string   `json:"expanded,omitempty"` // lexicon terms added to the query
+	Categories []Category `json:"categories"`
+	Passages   []Hit      `json:"passages"`
+}
+
+// Search ranks passages and categories for a free-text query. k limits the categories returned (≤0: 10).
+func (x *Index) Search(ctx context.Context, text string, k int) (Result, error) {
+	if k <= 0 {
+		k = 10
+	}
+	clean := Normalize(text)
+	if r := []rune(clean); len(r) > MaxQueryRunes {
+		clean = string(r[:MaxQueryRunes])
+	}
+	if !searchable(clean) {
+		return Result{Query: text}, ErrEmptyQuery
+	}
+	expanded := x.lex.expand(clean)
+	q := x.buildQuery(clean, expanded)
+	req := bleve.NewSearchRequestOptions(q, x.opts.MaxHits, 0, false)
+	req.Fields = nil
+	res, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return Result{Query: text}, fmt.Errorf("retrieval.Search: %w", err)
+	}
+	out := Result{Query: text, Expanded: expanded}
+	for _, h := range res.Hits {
+		p, ok := x.g.Passage(h.ID)
+		if !ok {
+			continue
+		}
+		out.Passages = append(out.Passages, Hit{Ref: p.Ref, Code: p.Code, Kind: p.Kind, Score: h.Score, Credits: x.credits(p)})
+	}
+	out.Categories = x.rank(out.Passages, k)
+	return out, nil
+}
+
+// credits says which sub-classes a passage counts for: its own sub-class for its definition, typical
+// businesses and name; the targets of a redirecting exclusion; nothing for other passages.
+func (x *Index) credits(p corpus.Passage) []string {
+	switch p.Kind {
+	case corpus.KindExclude:
+		var out []string
+		for _, t := range p.Targets {
+			if c, ok := x.g.Class(t); ok && c.Level == corpus.Sub {
+				out = append(out, t)
+			}
+		}
+		return out
+	case corpus.KindDefinition, corpus.KindTypical:
+		if c, ok := x.g.Class(p.Code); ok && c.Level == corpus.Sub {
+			return []string{p.Code}
+		}
+	case corpus.KindTable:
+		// a table row names its classes: credit the sub-classes it lists
+		var out []string
+		for _, c := range x.g.Subclasses() {
+			if strings.Contains(p.Text, c.Code) {
+				out = append(out, c.Code)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// rank aggregates hits into categories: the best hit counts fully, the next ones with decaying weight.
+func (x *Index) rank(hits []Hit, k int) []Category {
+	byCode := map[string]*Category{}
+	for _, h := range hits {
+		for _, c := range h.Credits {
+			cat := byCode[c]
+			if cat == nil {
+				cat = &Category{Code: c, Name: x.names[c]}
+				byCode[c] = cat
+			}
+			w := []float64{1, 0.5, 0.25, 0.125}
+			if n := len(cat.Hits); n < len(w) {
+				cat.Raw += w[n] * h.Score
+			}
+			cat.Hits = append(cat.Hits, h)
+		}
+	}
+	cats := make([]Category, 0, len(byCode))
+	for _, c := range byCode {
+		cats = append(cats, *c)
+	}
+	sort.Slice(cats, func(i, j int) bool {
+		if cats[i].Raw != cats[j].Raw {
+			return cats[i].Raw > cats[j].Raw
+		}
+		return cats[i].Code < cats[j].Code
+	})
+	if len(cats) > k {
+		cats = cats[:k]
+	}
+	if len(cats) > 0 && cats[0].Raw > 0 {
+		top := cats[0].Raw
+		for i := range cats {
+			cats[i].Score = cats[i].Raw / top
+		}
+	}
+	return cats
+}
+
+func (x *Index) buildQuery(clean string, expanded []string) query.Query {
+	var qs []query.Query
+	add := func(field, text string, boost float64) {
+		if strings.TrimSpace(text) == "" {
+			return
+		}
+		m := bleve.NewMatchQuery(text)
+		m.SetField(field)
+		m.SetBoost(boost)
+		qs = append(qs, m)
+	}
+	add("text", clean, 1)
+	add("title", clean, 1.5)
+	if latin := latinPart(clean); latin != "" {
+		add("en", latin, 1.2)
+	}
+	for _, e := range expanded {
+		add("text", e, 0.7)
+		add("title", e, 0.9)
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// Normalize folds width, lower-cases Latin letters, removes control characters and collapses spaces.
+func Normalize(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
+			r -= 0xFEE0
+		case r == 0x3000:
+			r = ' '
+		}
+		if unicode.IsControl(r) || unicode.IsSpace(r) || r == unicode.ReplacementChar {
+			if !space {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func searchable(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// latinPart keeps the Latin words of a query, for the English field.
+func latinPart(s string) string {
+	var words []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r))) }) {
+		words = append(words, w)
+	}
+	return strings.Join(words, " ")
+}
