@@ -13,22 +13,22 @@ import (
 )
 
 var (
-	// A description asking for its category is a classification, however it is phrased.
-	reAsksCategory = re(`算(哪|什么|啥)|属于(哪|什么|啥)|归(哪|到哪|入哪|什么)|(哪|什么)(一)?(类|个类别|个分类|种)|怎么(归类|分类|填报)|填(哪|什么)|报(哪|什么)类|which (category|class|code)|how (do|should|would) (we|i) classify|classif(y|ied)|what (category|class|code)`)
-	// Questions about the guidance itself.
-	reGuidanceTopic = re(`交易平台|注册(条件|材料|信息表)|提交.{0,6}材料|哪些材料|填报(说明|时间|要求)|报送|1\s*月\s*10\s*日|统计范围|统计口径|什么是服务外包|服务外包(的)?(定义|内涵|特征|是指|包括哪)|哪些(不|不能)?(属于|算|纳入)服务外包|不纳入服务外包|交叉服务|判断原则|分类原则|大类|中类|小类|有什么区别|的区别|区别是|有何不同|differ|difference|trading platform|registration|register|materials|reporting deadline|what (is|counts as) (service )?outsourcing|definition of (service )?outsourcing|how many (categories|classes)|mixed contract|product[- ]sale contract|rules? for|政府采购网|撮合`)
-	reCodeMention   = regexp.MustCompile(`(?i)\b?([IBK]\d{1,2})\b?`)
-	reWhyNotPrefix  = re(`^(为什么|为何|为啥|why)`)
+	// Questions about the guidance itself: its definitions, rules, platforms and the differences between classes.
+	reGuidanceTopic = re(`交易平台|撮合|政府采购网|注册(条件|材料|信息表)|提交.{0,6}材料|哪些材料|报送|每年.{0,6}(报|填)|1\s*月\s*10\s*日|统计范围|统计口径|什么是|是什么|是指什么|指什么|怎么定义|如何定义|是怎么定义|的定义|定义是|内涵|(新|基本)?特征|有多少(个)?(大|中|小)?类|几个(大|中|小)类|分类判断|判断原则|交叉服务|怎么区分|如何区分|怎么区别|区别|有什么不同|有何不同|分别指|合同.{0,30}(怎么|如何|按哪|要不要|该不该|能不能|是否|吗)|(怎么|如何|按哪个?)(填报|归类|分类)|归类方向|服务价值|扣(掉|除)|计入|differ|difference|distinguish|trading platform|registration|register|documents? (must|to)|materials|report (their|its|the)? ?(annual )?data|deadline|definition|define|what (is|counts as) (service )?outsourcing|how many (categories|classes)|features of|contract (covers|spans|lists|with)|how (is|should|are) .{0,40}(classified|reported|counted)|deduct|government procurement`)
+	// A question about a concrete service is a classification even when it mentions a rule word.
+	reStrongTopic  = re(`交易平台|撮合|政府采购网|注册|材料|报送|1\s*月\s*10\s*日|定义|内涵|特征|有多少|几个(大|中|小)类|怎么区分|如何区分|区别|有什么不同|有何不同|分别指|trading platform|regist|documents|definition|define|difference|distinguish|features|how many`)
+	reAsksCategory = re(`算(哪|什么|啥)|属于(哪|什么|啥)|归(哪|到哪|入哪|什么)|(哪|什么)(一)?(类|个类别|个分类|种)|which (category|class|code)|how (do|should|would) (we|i) classify|what (category|class|code)`)
+	reCodeMention  = regexp.MustCompile(`(?i)\b?([IBK]\d{1,2})\b?`)
 )
 
 // isGuidanceQuestion tells a question about the guidance from a description of a service.
 func isGuidanceQuestion(text string) bool {
 	t := strings.ToLower(text)
+	if reAsksCategory.MatchString(t) && !reStrongTopic.MatchString(t) {
+		return false
+	}
 	if reGuidanceTopic.MatchString(t) {
 		return true
-	}
-	if reAsksCategory.MatchString(t) {
-		return false
 	}
 	// "K13 和 B33 …？" — two codes in a question.
 	return len(codesIn(t)) >= 2 && strings.ContainsAny(t, "？?")
@@ -101,6 +101,9 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 		for _, sib := range e.siblings(h.Ref) {
 			add(sib)
 		}
+		for _, next := range e.listAfter(h.Ref) {
+			add(next)
+		}
 	}
 	d := decision.Decision{Kind: decision.KindGuidance, Lang: lang, Engine: "offline", Path: []string{},
 		Candidates: []decision.Candidate{}, Checks: []decision.Check{}, Citations: []decision.Citation{}}
@@ -147,6 +150,28 @@ func (e *Engine) siblings(ref string) []string {
 	}
 	if len(out) > 6 {
 		return nil
+	}
+	return out
+}
+
+// listAfter returns the items that follow a passage ending with "：" (a list's introduction).
+func (e *Engine) listAfter(ref string) []string {
+	p, _ := e.g.Passage(ref)
+	if !strings.HasSuffix(p.Text, "：") && !strings.HasSuffix(p.Text, ":") {
+		return nil
+	}
+	var out []string
+	for i, q := range e.g.Passages {
+		if q.Ref != ref {
+			continue
+		}
+		for _, n := range e.g.Passages[i+1:] {
+			if len(out) == 8 || n.Kind == corpus.KindHeading || strings.HasSuffix(n.Text, "：") {
+				break
+			}
+			out = append(out, n.Ref)
+		}
+		break
 	}
 	return out
 }

@@ -202,6 +202,19 @@ func (s *state) matchedExclusion(code string) (corpus.Passage, bool) {
 	return best, bestCov > 0
 }
 
+// looseExclusion returns an ITO-redirecting exclusion of code whose subject the description half-matches.
+func (s *state) looseExclusion(code string) (corpus.Passage, bool) {
+	for _, p := range s.g.PassagesOf(code) {
+		if p.Kind != corpus.KindExclude || len(p.Targets) == 0 {
+			continue
+		}
+		if cov, n := s.coverage(subject(p.Text)); cov >= 0.3 && n >= 2 {
+			return p, true
+		}
+	}
+	return corpus.Passage{}, false
+}
+
 // retrieved reports whether a passage is among the strongest retrieved hits.
 func (s *state) retrieved(ref string) bool {
 	if len(s.res.Passages) == 0 {
@@ -331,6 +344,19 @@ func nameEN(c corpus.Class) string {
 func (s *state) citeDeciding() {
 	if s.code == "" || s.code == decision.OUT {
 		return
+	}
+	// A user who names another class ("是I23还是B22？") gets the clause that separates the two.
+	for _, other := range codesIn(s.text) {
+		for _, p := range s.g.PassagesOf(other) {
+			if p.Kind != corpus.KindExclude {
+				continue
+			}
+			for _, t := range p.Targets {
+				if t == s.code || (len(t) == 3 && t[1] > '9' && strings.HasPrefix(s.code, t[:1])) {
+					s.cite(p.Ref)
+				}
+			}
+		}
 	}
 	for _, h := range s.res.Passages {
 		if h.Code == s.code && (h.Kind == corpus.KindDefinition || h.Kind == corpus.KindTypical) {
