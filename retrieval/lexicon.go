@@ -38,20 +38,46 @@ func newExpander(lex []corpus.Synonym) *expander {
 	return e
 }
 
-// expand returns the added terms, deduplicated, in lexicon order of discovery. Terms already in the query
-// are not added again.
+// expand returns the added terms, deduplicated, in order of discovery. Chinese terms are found by forward
+// maximum matching (the longest lexicon term at each position wins, so 标注 is not found inside 商标注册
+// when 商标 is a term); Latin terms on word boundaries. Terms already in the query are not added again.
 func (e *expander) expand(q string) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, t := range e.terms {
-		if !contains(q, t) {
-			continue
-		}
+	addFor := func(t string) {
 		for _, x := range e.rules[t] {
 			if !seen[x] && !strings.Contains(q, x) {
 				seen[x] = true
 				out = append(out, x)
 			}
+		}
+	}
+	rs := []rune(q)
+	for i := 0; i < len(rs); {
+		if rs[i] < 0x80 {
+			i++
+			continue
+		}
+		best := ""
+		for _, t := range e.terms { // longest first
+			if isLatin(t) || len(t) <= len(best) {
+				continue
+			}
+			if strings.HasPrefix(string(rs[i:]), t) {
+				best = t
+				break
+			}
+		}
+		if best == "" {
+			i++
+			continue
+		}
+		addFor(best)
+		i += len([]rune(best))
+	}
+	for _, t := range e.terms {
+		if isLatin(t) && contains(q, t) {
+			addFor(t)
 		}
 	}
 	return out
