@@ -67,6 +67,25 @@ func (s *state) offlineSuggestion() {
 	}
 	s.code = cats[0].Code
 	s.conf = calibrate(cats)
+	// An exclusion of another class that sends here is part of the reason: report and cite it.
+	if len(cats[0].Hits) == 0 {
+		return
+	}
+	top := cats[0].Hits[0].Score
+	for _, h := range cats[0].Hits {
+		if h.Kind == corpus.KindExclude && h.Code != s.code && h.Score >= 0.5*top {
+			if cov, n := s.coverage(subject(s.passageText(h.Ref))); cov >= 0.4 && n >= 2 {
+				s.check(decision.Check{Rule: "exclusion", Status: "redirected", From: h.Code, To: s.code, Ref: h.Ref})
+				s.cite(h.Ref)
+				return
+			}
+		}
+	}
+}
+
+func (s *state) passageText(ref string) string {
+	p, _ := s.g.Passage(ref)
+	return p.Text
 }
 
 // applyRules runs the rule layer in order: scope, section 三 contracts, exclusions, clarification,
@@ -373,6 +392,25 @@ func (s *state) reasonFor(ref string) string {
 	if s.reason != "" {
 		return s.reason
 	}
+	return s.ownReason(ref) + s.movedReason()
+}
+
+// movedReason says which exclusion or rule moved the answer, if any.
+func (s *state) movedReason() string {
+	for _, c := range s.checks {
+		if c.Status != "redirected" || c.Ref == "" {
+			continue
+		}
+		p, _ := s.g.Passage(c.Ref)
+		if s.lang == "en" {
+			return fmt.Sprintf(" %s does not apply: the guidance says “%s” (%s).", c.From, p.Text, c.Ref)
+		}
+		return fmt.Sprintf("不归 %s：指引规定「%s」（%s）。", c.From, p.Text, c.Ref)
+	}
+	return ""
+}
+
+func (s *state) ownReason(ref string) string {
 	p, _ := s.g.Passage(ref)
 	c, _ := s.g.Class(s.code)
 	if s.lang == "en" {

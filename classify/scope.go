@@ -22,10 +22,10 @@ type scopeClause struct {
 }
 
 // devWork describes building, designing or consulting on something: the deliverable is then that work.
-const devWork = `开发|研发|搭建|定制|设计|编写|软件|系统|app|小程序|平台|规划|方案|咨询|develop|build|design|software|system|platform|consult|plan`
+const devWork = `开发|研发|搭建|定制|设计|编写|软件|系统|小程序|平台|规划|方案|咨询|\b(app|develop\w*|build\w*|design\w*|software|systems?|platforms?|consult\w*|plan|planning)\b`
 
 var scopeClauses = []scopeClause{
-	{Name: "劳务派遣", When: re(`劳务派遣|派遣.{0,4}(员工|工人|人员|劳务|普工|工人|司机)|派.{0,6}(普工|工人)|按人头.{0,8}(管理费|收费)|人力派遣|劳务外包|labou?r dispatch|staffing agenc|dispatch(ed|ing)? (workers|staff|labou?r)|temp(orary)? (staff|workers|labou?r)`),
+	{Name: "劳务派遣", When: re(`劳务派遣|派遣.{0,4}(员工|工人|人员|劳务|普工|工人|司机)|派.{0,6}(普工|工人)|人力派遣|劳务外包|labou?r dispatch|staffing agenc|dispatch(ed|ing)? (workers|staff|labou?r)|temp(orary)? (staff|workers|labou?r)`),
 		Unless: re(`驻场开发|软件|系统开发|信息系统|招聘流程|rpo|recruitment process|software|payroll|薪酬|社保`), Refs: []string{"B11.exclude.1", "B11.typical.1.exclude.1"}},
 	{Name: "生产车间承包", When: re(`车间承包|承包.{0,10}车间|生产线承包|来料加工|代工生产|oem|contract manufactur|委托.{0,8}生产|代为生产|生产一批|加工.{0,4}原材料|原材料.{0,6}(生产|加工)`),
 		Unless: re(`设计|研发|develop|design|测试|检测`), Refs: []string{"B11.exclude.1", "rule.5.step1.3"}},
@@ -33,15 +33,15 @@ var scopeClauses = []scopeClause{
 		Unless: re(`安全审计|数据安全|信息安全|网络安全|审计软件|审计系统|security audit`), Refs: []string{"scope.feature.3.2", "B12.exclude.2"}},
 	{Name: "工程监理", When: re(`工程监理|施工监理|监理服务|建设监理|监理公司|construction supervision|project supervision|site supervision`),
 		Unless: re(`安全监理|监理系统|监理软件`), Refs: []string{"scope.feature.3.2"}},
-	{Name: "强制检测", When: re(`强制(性)?(检测|检验|认证)|法定检测|法定检验|强检|3c认证|ccc认证|mandatory (testing|inspection|certification)|statutory (testing|inspection)`),
+	{Name: "强制检测", When: re(`强制(性)?.{0,4}(检测|检验|认证)|法定检测|法定检验|强检|3c认证|ccc认证|mandatory (testing|inspection|certification)|statutory (testing|inspection)`),
 		Refs: []string{"K13.exclude.1", "scope.feature.3.2"}},
 	{Name: "律师服务", When: re(`律师|诉讼|打官司|出庭|代理.{0,4}案件|仲裁代理|lawyer|attorney|litigation|court (case|representation)|represent.{0,20}in court`),
 		Unless: re(`合同(起草|审查|审核|管理|模板)|合规|法律研究|案例研究|文书处理|法律流程|数据库|系统|软件|contract (drafting|management|review)|compliance|legal research|e-?discovery|document review`), Refs: []string{"B13.exclude.1"}},
-	{Name: "物业保安保洁食堂", When: re(`物业管理|物业服务|保安|安保人员|保洁|清洁|打扫|食堂|餐饮|团餐|绿化|园林养护|property management|security guard|janitor|cleaning|canteen|cafeteria|catering|landscaping|gardening`),
+	{Name: "物业保安保洁食堂", When: re(`物业管理|物业服务|保安|安保|停车场管理|保洁|清洁|打扫|食堂|餐饮|团餐|绿化|园林养护|property management|security guards?|janitor|\bclean(s|ing)?\b|canteen|cafeteria|catering|gardening`),
 		Unless: re(devWork + `|数据|data`), Refs: []string{"B19.exclude.1"}},
 	{Name: "展位租赁", When: re(`展位(租赁|出租)|租.{0,4}展位|booth rental|rent(ing)? (an? )?(exhibition )?booth`), Refs: []string{"B19.exclude.2"}},
-	{Name: "仓储运输货代", When: re(`仓储|仓库|运输|货运|货代|货物代理|快递|配送|拉货|送货|搬运|物流服务|freight|forward(ing|er)|warehous|trucking|transport(ation)? (of|service)|shipping goods|courier|deliver(y|ing) (goods|parcels)`),
-		Unless: re(`方案|设计|规划|优化|咨询|系统|软件|供应链管理|报关|plan|design|consult|optimi[sz]|software|system|supply chain (design|planning|management)|customs`), Refs: []string{"B25.exclude.1"}},
+	{Name: "仓储运输货代", When: re(`仓储|仓库|运输|货运|货代|货物代理|快递|配送|拉货|送货|搬运|物流服务|freight|forward(ing|er)|warehousing|warehouse (space|storage|operations)|trucking|transport(ation)? (of|service)|shipping goods|courier|deliver(y|ing) (goods|parcels)`),
+		Unless: re(`方案|设计|规划|优化|咨询|系统|软件|供应链(方案|设计|规划|优化)|报关|维修|保养|repair|maint|\b(plan\w*|design\w*|consult\w*|optimi[sz]\w*|software|systems?)\b|supply chain (design|planning)|customs`), Refs: []string{"B25.exclude.1"}},
 	{Name: "一次性采购", When: re(`代购|代(客户)?采购.{0,6}(服务器|电脑|设备|硬件|办公用品)|一次性(的)?(采购|购买)|帮.{0,8}(买|采购|购买)|替.{0,6}(买|采购)|(buy|purchas)(e|es|ing)? .{0,30}(for|on behalf of)|one-?off purchas`),
 		Unless: re(`规划|方案|供应商(选择|筛选|管理)|议价|谈判|长期|持续|采购流程|sourcing strateg|supplier selection|negotiat|procurement (plan|process)`), Refs: []string{"B26.exclude.1"}},
 	{Name: "节日礼品代购", When: re(`代购年货|节日礼品|年货|festival gifts?`), Unless: re(`福利管理|福利平台|benefits? (management|administration)`), Refs: []string{"B11.typical.3.exclude.1"}},
@@ -57,9 +57,26 @@ var scopeClauses = []scopeClause{
 	{Name: "自有软件产品销售", When: re(`(自己|自有|自研|自主研发|我们)(的)?.{0,6}(软件产品|标准化软件|通用软件|软件|app|产品|游戏).{0,12}(卖给|销售给|出售|售卖|对外销售|上架|卖)|(卖|销售|出售|售卖|发行).{0,6}(自己|自有|自研|自家)(开发|研发|发行)?的?.{0,8}(软件|产品|游戏|app)|通用(财务|管理)?软件.{0,10}(卖|销售|按套)|按套(卖|销售)|面向市场.{0,8}(软件|产品)|(sell|selling|license|licensing) (our|its) own .{0,20}(software|product|app)|off-the-shelf`),
 		Unless: re(`定制|为客户开发|根据客户需求|customi[sz]ed|bespoke|按需|订阅|saas|云服务`), Refs: []string{"I11.exclude.1"}},
 	{Name: "销售给个人", When: re(`卖.{0,4}给(个人|消费者|老百姓|散户|居民)|(个人|居民|家庭)(学员|用户|客户)?.{0,10}(买|购买|上门)|给(附近)?居民|面向(个人|消费者|c端)|个人用户|c端用户|to (individual|private) (customers|consumers|buyers)|to consumers|b2c|sell(ing)? .{0,30}to (the public|individuals)`),
-		Unless: re(`平台|交易平台|众包`), Refs: []string{"rule.5.step1.2", "rule.5.step1.3"}},
+		Unless: re(`交易平台|众包|撮合`), Refs: []string{"rule.5.step1.2", "rule.5.step1.3"}},
 	{Name: "组织内部自我服务", When: re(`(给|为)(我们)?(自己|本公司|本企业|集团内部自己)(的)?(公司|企业|产品)?(做|开发|搭建|使用|用|维护|研发)|自己(研发|开发|做)|自家|自己(公司)?(内部)?(用|使用)|内部自用|自主开展|自主研发.{0,10}(自用|内部)|for (our|its) own (use|company|internal)|in-house (team|department|use)|internal use only`),
-		Unless: re(`客户|委托|外包给|为客户|client|customer|outsourc`), Refs: []string{"scope.feature.3.2", "I21.exclude.1"}},
+		Unless: re(`客户|委托|外包给|为客户|甲方|乙方|client|customer|outsourc`), Refs: []string{"scope.feature.3.2", "I21.exclude.1"}},
+}
+
+// reNegation ends a text that negates what follows: "（不包括展位出租）", "非强制", "not a statutory audit".
+var reNegation = re(`(不|非|无|未|没有|不含|不包括|不是|并非|不属于|不出|不做|excluding|without|not|no|non-?)\s*(国家|法定|任何|an?|the)?\s*$`)
+
+// affirmed reports whether p matches text somewhere that is not negated just before.
+func affirmed(p *regexp.Regexp, text string) bool {
+	for _, m := range p.FindAllStringIndex(text, -1) {
+		before := []rune(text[:m[0]])
+		if len(before) > 6 {
+			before = before[len(before)-6:]
+		}
+		if !reNegation.MatchString(string(before)) {
+			return true
+		}
+	}
+	return false
 }
 
 func re(s string) *regexp.Regexp { return regexp.MustCompile(`(?i)` + s) }
@@ -73,7 +90,7 @@ func (s *state) has(p pattern) bool { return p.MatchString(s.text) }
 // scopeRule: section 一 and the exclusion lists name activities that are not service outsourcing at all.
 func (s *state) scopeRule() {
 	for _, c := range scopeClauses {
-		if !c.When.MatchString(s.text) || (c.Unless != nil && c.Unless.MatchString(s.text)) {
+		if !affirmed(c.When, s.text) || (c.Unless != nil && c.Unless.MatchString(s.text)) {
 			continue
 		}
 		s.check(decision.Check{Rule: "scope", Status: "out", From: s.code, To: decision.OUT, Ref: c.Refs[0], Detail: c.Name})
@@ -98,7 +115,7 @@ var (
 	reBuildSys  = re(`(搭建|开发|建设|定制|研发|编写|做一套|做个|build|develop|implement).{0,12}(系统|平台|软件|app|system|platform|software)`)
 	reFreeHW    = re(`免费(提供|赠送|送|配套|附送).{0,12}(设备|硬件|终端|摄像头|传感器)|(free|free of charge|at no cost).{0,20}(hardware|equipment|devices|cameras|sensors)|(hardware|equipment|devices).{0,12}(free|at no cost)`)
 	reSale      = re(`(销售|卖|出售|售出|sell|selling|sold|sale of).{0,12}(设备|产品|机器|硬件|整机|仪器|服务器|电脑|equipment|machines?|products?|hardware|devices?|servers?)`)
-	reWithSvc   = re(`(附带|含|包含|包括|附送|捆绑|连同|送|赠|免费|with|including|plus|bundl).{0,16}(安装|调试|培训|维护|维保|运维|售后|服务|监测|installation|training|maintenance|service|monitoring|support)`)
+	reWithSvc   = re(`(附带|含|包含|包括|附送|捆绑|连同|送|赠|免费|with|including|plus|bundl).{0,32}(安装|调试|培训|维护|维保|运维|售后|服务|监测|installation|training|maintenance|service|monitoring|support)`)
 	reSeparate  = re(`单独(计价|报价|列明|收费)|分别(计价|报价|列明|收费)|服务费.{0,6}\d|separately (priced|invoiced|listed)|service fee of|\d+\s*(万元|万|元|%).{0,6}(服务|service)|(服务|service).{0,8}\d+\s*(万元|万|元|%)`)
 	reTwoThings = re(`同时|以及|并且|并|和|及|还|plus|as well as|and also|\band\b`)
 )

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is everything the commands read from flags and the environment, with defaults.
+type Config struct {
+	JSON  bool
+	JSONL bool
+
+	LLMURL, LLMModel, LLMKey string
+	LLMTimeout               time.Duration
+	LLMFormat                string
+
+	Addr           string
+	AllowedOrigins string
+	RateLimit      float64
+	MaxConnsPerIP  int
+
+	DiscordToken, DiscordGuild, DiscordAPI string
+
+	Cases    multiFlag
+	Report   string
+	Compare  string
+	Baseline string
+	Workers  int
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) {
+	c := &Config{}
+	fs := flag.NewFlagSet("fenlei "+cmd, flag.ContinueOnError)
+	key := getenv("FENLEI_LLM_KEY")
+	if key == "" {
+		key = getenv("OPENAI_API_KEY")
+	}
+	fs.StringVar(&c.LLMURL, "llm-url", getenv("FENLEI_LLM_URL"), "OpenAI-compatible base URL incl. version path (unset: offline)")
+	fs.StringVar(&c.LLMModel, "llm-model", getenv("FENLEI_LLM_MODEL"), "LLM model name")
+	fs.StringVar(&c.LLMKey, "llm-key", key, "LLM API key")
+	fs.DurationVar(&c.LLMTimeout, "llm-timeout", 30*time.Second, "per-call LLM timeout")
+	fs.StringVar(&c.LLMFormat, "llm-format", "json_object", "response_format: json_object, json_schema or none")
+	switch cmd {
+	case "ask", "search", "categories":
+		fs.BoolVar(&c.JSON, "json", false, "print JSON")
+	case "classify":
+		fs.BoolVar(&c.JSONL, "jsonl", true, "JSON lines in and out")
+	case "serve":
+		fs.StringVar(&c.Addr, "addr", ":8080", "listen address")
+		fs.StringVar(&c.AllowedOrigins, "allowed-origins", "", "comma-separated extra origins allowed to open /ws")
+		fs.Float64Var(&c.RateLimit, "rate-limit", 10, "requests per second per client IP (<0: off)")
+		fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 50, "open websockets per client IP (<0: unlimited)")
+	case "discord":
+		fs.StringVar(&c.DiscordToken, "token", getenv("DISCORD_TOKEN"), "bot token")
+		fs.StringVar(&c.DiscordGuild, "guild", getenv("DISCORD_GUILD_ID"), "guild for instant command registration")
+		fs.StringVar(&c.DiscordAPI, "api-base", getenv("DISCORD_API_BASE"), "Discord REST base (proxies, tests)")
+	case "eval":
+		fs.Var(&c.Cases, "cases", "case file (.jsonl, .json or .csv); repeatable")
+		fs.BoolVar(&c.JSON, "json", false, "print the report as JSON")
+		fs.StringVar(&c.Report, "report", "", "write a self-contained HTML report here")
+		fs.StringVar(&c.Compare, "compare", "", "a previous --json report: list the cases fixed and broken")
+		fs.StringVar(&c.Baseline, "baseline", "", "fail when top-1, top-3 or OUT recall drop below this baseline JSON")
+		fs.IntVar(&c.Workers, "workers", 0, "parallel cases (default: CPUs; 4 with an LLM)")
+	}
+	return c, fs
+}
+
+func (c *Config) validate() error {
+	if c.LLMURL != "" {
+		u, err := url.Parse(c.LLMURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("FENLEI_LLM_URL %q is not an http(s) URL", c.LLMURL)
+		}
+		if c.LLMModel == "" {
+			return errors.New("FENLEI_LLM_URL is set but FENLEI_LLM_MODEL is not")
+		}
+	}
+	switch c.LLMFormat {
+	case "json_object", "json_schema", "none":
+	default:
+		return fmt.Errorf("--llm-format %q: want json_object, json_schema or none", c.LLMFormat)
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+// Command fenlei tells which category of China's service-outsourcing statistics a service belongs in,
+// and proves it with quotes of the guidance. See README.md and CONTRACT.md.
+//
+//	fenlei ask [--json] TEXT           classify a description or answer a question
+//	fenlei classify --jsonl            JSON lines in, one Decision per line out
+//	fenlei categories [--json]         the taxonomy
+//	fenlei search TEXT                 ranked categories and passages (helpdesk look-up)
+//	fenlei chat                        a conversation in the terminal
+//	fenlei serve [--addr :8080]        web chat, JSON API and websocket
+//	fenlei discord                     the Discord bot
+//	fenlei eval --cases FILE [--json]  score the engine on a case file
+//
+// All wiring lives here: flags and environment are read once into a Config and passed down.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	if errors.Is(err, errUsage) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fenlei:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+const usage = `fenlei — China service-outsourcing statistics classifier (Operation Guidance 2022)
+
+Usage:
+  fenlei ask [--json] TEXT            classify a description, or answer a question about the guidance
+  fenlei classify --jsonl             read {"id","text"} JSON lines on stdin, write one Decision per line
+  fenlei categories [--json]          list the taxonomy (3 classes, 9 middle classes, 45 sub-classes)
+  fenlei search [--json] TEXT         ranked categories and passages for a query
+  fenlei chat                         a conversation in the terminal (help, why not X, follow-ups)
+  fenlei serve [--addr :8080]         web chat, JSON API and websocket on one port
+  fenlei discord                      the Discord bot (DISCORD_TOKEN, DISCORD_GUILD_ID)
+  fenlei eval --cases FILE [--cases FILE2] [--json] [--report out.html] [--compare prev.json] [--baseline FILE]
+
+LLM (every command; unset FENLEI_LLM_URL = offline engine):
+  FENLEI_LLM_URL, FENLEI_LLM_MODEL, FENLEI_LLM_KEY (or OPENAI_API_KEY); flags --llm-url, --llm-model, --llm-key
+  --llm-timeout 30s, --llm-format json_object|json_schema|none
+  FENLEI_LOG_LEVEL=debug|info|warn|error (default warn)
+`
+
+// run is main without the process: tests call it with their own streams and environment.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	cmd, rest := args[0], args[1:]
+	cfg, fs := newConfig(cmd, getenv)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(rest); err != nil {
+		return errUsage
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	lg := newLogger(stderr, getenv("FENLEI_LOG_LEVEL"))
+	app := &App{cfg: cfg, lg: lg, stdin: stdin, stdout: stdout, stderr: stderr}
+	switch cmd {
+	case "ask":
+		return app.ask(ctx, fs.Args())
+	case "classify":
+		return app.classifyJSONL(ctx)
+	case "categories":
+		return app.categories()
+	case "search":
+		return app.search(ctx, fs.Args())
+	case "chat":
+		return app.chat(ctx)
+	case "serve":
+		return app.serve(ctx)
+	case "discord":
+		return app.discord(ctx)
+	case "eval":
+		return app.eval(ctx)
+	}
+	fmt.Fprintf(stderr, "fenlei: unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	switch level {
+	case "debug":
+		l = slog.LevelDebug
+	case "info":
+		l = slog.LevelInfo
+	case "error":
+		l = slog.LevelError
+	default:
+		l = slog.LevelWarn
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
