@@ -11,8 +11,10 @@ import (
 // expander applies the synonym lexicon to a normalised query: every lexicon term found in the query adds
 // its mapped terms. Latin terms match on word boundaries, Chinese terms as substrings.
 type expander struct {
-	rules map[string][]string // term → expansions
-	terms []string            // longest first
+	rules  map[string][]string // term → expansions
+	terms  []string            // longest first
+	latin  []string            // the Latin terms, longest first
+	maxLen int                 // longest Chinese term, in runes
 }
 
 func newExpander(lex []corpus.Synonym) *expander {
@@ -35,6 +37,13 @@ func newExpander(lex []corpus.Synonym) *expander {
 		}
 		return e.terms[i] < e.terms[j]
 	})
+	for _, t := range e.terms {
+		if isLatin(t) {
+			e.latin = append(e.latin, t)
+		} else if n := len([]rune(t)); n > e.maxLen {
+			e.maxLen = n
+		}
+	}
 	return e
 }
 
@@ -54,16 +63,14 @@ func (e *expander) expand(q string) []string {
 	}
 	rs := []rune(q)
 	for i := 0; i < len(rs); {
-		if rs[i] < 0x80 {
+		// A mixed term that starts with a Latin letter or digit ("b超", "it外包") must start a word.
+		if rs[i] < 0x80 && i > 0 && rs[i-1] < 0x80 && (unicode.IsLetter(rs[i-1]) || unicode.IsDigit(rs[i-1])) {
 			i++
 			continue
 		}
 		best := ""
-		for _, t := range e.terms { // longest first
-			if isLatin(t) || len(t) <= len(best) {
-				continue
-			}
-			if strings.HasPrefix(string(rs[i:]), t) {
+		for n := min(e.maxLen, len(rs)-i); n >= 1; n-- { // longest first
+			if t := string(rs[i : i+n]); e.rules[t] != nil && !isLatin(t) {
 				best = t
 				break
 			}
@@ -75,8 +82,8 @@ func (e *expander) expand(q string) []string {
 		addFor(best)
 		i += len([]rune(best))
 	}
-	for _, t := range e.terms {
-		if isLatin(t) && contains(q, t) {
+	for _, t := range e.latin {
+		if contains(q, t) {
 			addFor(t)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"unicode"
@@ -192,12 +193,18 @@ func (x *Index) Search(ctx context.Context, text string, k int) (Result, error) 
 		return Result{Query: text}, fmt.Errorf("retrieval.Search: %w", err)
 	}
 	out := Result{Query: text, Expanded: expanded}
+	present := map[string]bool{} // sub-classes with an own hit, for exclusions that name only a major class
+	for _, h := range res.Hits {
+		if p, ok := x.g.Passage(h.ID); ok && (p.Kind == corpus.KindDefinition || p.Kind == corpus.KindTypical) {
+			present[p.Code] = true
+		}
+	}
 	for _, h := range res.Hits {
 		p, ok := x.g.Passage(h.ID)
 		if !ok {
 			continue
 		}
-		out.Passages = append(out.Passages, Hit{Ref: p.Ref, Code: p.Code, Kind: p.Kind, Score: h.Score, Credits: x.credits(p)})
+		out.Passages = append(out.Passages, Hit{Ref: p.Ref, Code: p.Code, Kind: p.Kind, Score: h.Score, Credits: x.credits(p, present)})
 	}
 	out.Categories = x.rank(out.Passages, k)
 	return out, nil
@@ -205,19 +212,36 @@ func (x *Index) Search(ctx context.Context, text string, k int) (Result, error) 
 
 // credits says which sub-classes a passage counts for: its own sub-class for its definition, typical
 // businesses and name; the targets of a redirecting exclusion; nothing for other passages.
-func (x *Index) credits(p corpus.Passage) []string {
+func (x *Index) credits(p corpus.Passage, present map[string]bool) []string {
 	switch p.Kind {
 	case corpus.KindExclude:
 		var out []string
 		for _, t := range p.Targets {
-			if c, ok := x.g.Class(t); ok && c.Level == corpus.Sub {
+			c, ok := x.g.Class(t)
+			switch {
+			case ok && c.Level == corpus.Sub:
 				out = append(out, t)
+			case ok && c.Level == corpus.Major:
+				// "应纳入 I 信息技术外包": the sub-classes of that major class that the query also hits.
+				for _, sc := range x.g.Subclasses() {
+					if present[sc.Code] && x.g.Path(sc.Code)[0] == c.Code {
+						out = append(out, sc.Code)
+					}
+				}
 			}
 		}
 		return out
 	case corpus.KindDefinition, corpus.KindTypical:
-		if c, ok := x.g.Class(p.Code); ok && c.Level == corpus.Sub {
+		c, ok := x.g.Class(p.Code)
+		if ok && c.Level == corpus.Sub {
 			return []string{p.Code}
+		}
+		// A middle class's definition counts for its catch-all sub-class ("其他…", code ending in 9): what
+		// fits the middle class but none of its listed sub-classes.
+		if ok && c.Level == corpus.Middle {
+			if other, ok := x.g.Class(c.Code + "9"); ok {
+				return []string{other.Code}
+			}
 		}
 	case corpus.KindTable:
 		// a table row names its classes: credit the sub-classes it lists
@@ -232,6 +256,17 @@ func (x *Index) credits(p corpus.Passage) []string {
 	return nil
 }
 
+// Ranking parameters, tuned on the retrieval dev set (TestDevSet).
+var (
+	boostTitle    = 1.0
+	boostEN       = 1.2
+	boostExpanded = 1.0
+	hitWeights    = []float64{1, 0.5, 0.25, 0.125}
+)
+
+// excludePenalty is the share of a redirecting exclusion's score taken from the class that excludes.
+const excludePenalty = 0.8
+
 // rank aggregates hits into categories: the best hit counts fully, the next ones with decaying weight.
 func (x *Index) rank(hits []Hit, k int) []Category {
 	byCode := map[string]*Category{}
@@ -242,16 +277,26 @@ func (x *Index) rank(hits []Hit, k int) []Category {
 				cat = &Category{Code: c, Name: x.names[c]}
 				byCode[c] = cat
 			}
-			w := []float64{1, 0.5, 0.25, 0.125}
+			w := hitWeights
 			if n := len(cat.Hits); n < len(w) {
 				cat.Raw += w[n] * h.Score
 			}
 			cat.Hits = append(cat.Hits, h)
 		}
 	}
+	// An exclusion that redirects counts against the class that excludes.
+	for _, h := range hits {
+		if h.Kind == corpus.KindExclude && len(h.Credits) > 0 {
+			if cat := byCode[h.Code]; cat != nil {
+				cat.Raw = math.Max(cat.Raw-excludePenalty*h.Score, 0)
+			}
+		}
+	}
 	cats := make([]Category, 0, len(byCode))
 	for _, c := range byCode {
-		cats = append(cats, *c)
+		if c.Raw > 0 {
+			cats = append(cats, *c)
+		}
 	}
 	sort.Slice(cats, func(i, j int) bool {
 		if cats[i].Raw != cats[j].Raw {
@@ -283,13 +328,13 @@ func (x *Index) buildQuery(clean string, expanded []string) query.Query {
 		qs = append(qs, m)
 	}
 	add("text", clean, 1)
-	add("title", clean, 1.5)
+	add("title", clean, boostTitle)
 	if latin := latinPart(clean); latin != "" {
-		add("en", latin, 1.2)
+		add("en", latin, boostEN)
 	}
 	for _, e := range expanded {
-		add("text", e, 0.7)
-		add("title", e, 0.9)
+		add("text", e, boostExpanded)
+		add("title", e, boostExpanded*boostTitle)
 	}
 	return bleve.NewDisjunctionQuery(qs...)
 }
