@@ -229,7 +229,13 @@ func (e *Engine) suggestInput(text, lang string, res retrieval.Result) SuggestIn
 			break
 		}
 		cl, _ := e.g.Class(c.Code)
-		in.Candidates = append(in.Candidates, CandidateInfo{Class: cl, Score: c.Score, Passages: e.g.PassagesOf(c.Code)})
+		ps := e.g.PassagesOf(c.Code)
+		for _, p := range e.g.PassagesOf(cl.Parent) { // the middle class's exclusions bind its sub-classes too
+			if p.Kind == corpus.KindExclude {
+				ps = append(ps, p)
+			}
+		}
+		in.Candidates = append(in.Candidates, CandidateInfo{Class: cl, Score: c.Score, Passages: ps})
 	}
 	for _, p := range e.g.Passages {
 		if p.Kind == corpus.KindRule {

@@ -347,7 +347,9 @@ func TestLLMInjection(t *testing.T) {
 	if d.Confidence > 0.35 {
 		t.Errorf("confidence = %v, want ≤ 0.35", d.Confidence)
 	}
-	t.Logf("the obeyed injection ends as code %s, confidence %.2f, candidates %+v", d.Code, d.Confidence, d.Candidates)
+	if d.Code != "I11" {
+		t.Errorf("code = %s, want the supported I11: an obeyed injection must change nothing", d.Code)
+	}
 }
 
 func TestLLMTransportFailures(t *testing.T) {

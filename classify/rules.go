@@ -132,14 +132,27 @@ func (s *state) llmSuggestion(sug Suggestion) {
 	// Rule 5, evidence: an LLM code that retrieval does not support, against a strong offline alternative.
 	if s.code != decision.OUT && offline != "" && offline != s.code {
 		supported := false
-		for i, cat := range s.res.Categories {
-			if cat.Code == s.code && (i < 5 || cat.Score >= 0.5) {
+		for _, cat := range s.res.Categories {
+			if cat.Code == s.code && cat.Score >= 0.3 {
 				supported = true
 			}
 		}
+		for i, h := range s.res.Passages { // its own definition or typical business is among the best hits
+			if i < 10 && h.Code == s.code && (h.Kind == corpus.KindDefinition || h.Kind == corpus.KindTypical) &&
+				h.Score >= 0.5*s.res.Passages[0].Score {
+				supported = true
+			}
+		}
+		if _, excluded := s.matchedExclusion(s.code); excluded {
+			supported = true // the exclusion rule moves it, citing the clause
+		}
 		if !supported && calibrate(s.res.Categories) >= 0.6 {
+			// The LLM's code has no support in the guidance and the offline engine has a strong answer:
+			// the supported answer stands, flagged, with the disagreement showing in a low confidence.
 			s.check(decision.Check{Rule: "evidence", Status: "flagged", From: s.code, To: offline,
-				Detail: "no retrieved passage supports the LLM's code while the offline engine has a strong alternative"})
+				Detail: "no retrieved passage supports the LLM's code while the offline engine has a strong alternative; the offline code is kept"})
+			s.code = offline
+			s.reason = ""
 			s.conf = math.Min(s.conf, 0.35)
 		}
 	}

@@ -262,6 +262,8 @@ var (
 	boostEN       = 1.2
 	boostExpanded = 1.0
 	hitWeights    = []float64{1, 0.5, 0.25, 0.125}
+	// catchAllWeight scales the credit a middle class's definition gives its catch-all sub-class.
+	catchAllWeight = 0.5
 )
 
 // excludePenalty is the share of a redirecting exclusion's score taken from the class that excludes.
@@ -278,8 +280,12 @@ func (x *Index) rank(hits []Hit, k int) []Category {
 				byCode[c] = cat
 			}
 			w := hitWeights
+			score := h.Score
+			if h.Code != c && len(h.Code) == 2 { // a middle class's definition crediting its catch-all
+				score *= catchAllWeight
+			}
 			if n := len(cat.Hits); n < len(w) {
-				cat.Raw += w[n] * h.Score
+				cat.Raw += w[n] * score
 			}
 			cat.Hits = append(cat.Hits, h)
 		}
