@@ -174,7 +174,7 @@ func (e *Engine) Classify(ctx context.Context, text string) (decision.Decision, 
 
 func (e *Engine) classify(ctx context.Context, text string, onDelta func(string)) (decision.Decision, error) {
 	lang := Lang(text)
-	res, err := e.s.Search(ctx, text, 8)
+	res, err := e.s.Search(ctx, focus(text), 8)
 	if err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
 		return decision.Decision{}, fmt.Errorf("classify: %w", err)
 	}
@@ -212,6 +212,20 @@ func (e *Engine) classify(ctx context.Context, text string, onDelta func(string)
 	d := st.decision()
 	d.Engine = engine
 	return d, nil
+}
+
+// reClient finds who the service is for ("给银行", "为一家连锁酒店", "for an insurance client"): the client's
+// industry says little about the category, and its words would otherwise pull the search towards classes
+// of that industry (银行 → B24 金融后台服务). A span that names an object ("给医院的B超机") is kept.
+var reClient = re(`(给|为|帮|替|向)(一家|一个|某|多家|几家)?[^，,。；;的\s]{0,10}?(公司|企业|银行|医院|学校|高校|政府|局|委|中心|集团|商场|工厂|客户|机构|门店|酒店|药房|药企|车企|厂商|品牌|部门|单位|保险公司)|\bfor (a|an|the|our)? ?([a-z-]+ ){0,3}(clients?|customers?|compan(y|ies)|banks?|hospitals?|insurers?|brands?|retailers?|distributors?|makers?|firms?|startups?|chains?)\b`)
+
+// focus returns the text with its client spans removed, when something is left to search.
+func focus(text string) string {
+	f := reClient.ReplaceAllString(text, " ")
+	if !hasLetters(f) || len([]rune(strings.TrimSpace(f))) < 4 {
+		return text
+	}
+	return f
 }
 
 func shortErr(err error) string {
