@@ -96,6 +96,9 @@ func (s *state) applyRules() {
 		s.contractRules()
 	}
 	if !s.fixed {
+		s.repairRule()
+	}
+	if !s.fixed {
 		s.exclusionRule()
 	}
 	if !s.fixed {
@@ -316,6 +319,37 @@ func selfService(text string) bool {
 		}
 	}
 	return false
+}
+
+// ---- B3: repair and maintenance ----------------------------------------------------------------
+
+var (
+	reRepair        = re(`维修|维护保养|保养|维保|大修|检修|修理|改造服务|repair|overhaul|maintenance|mro\b`)
+	reMedical       = re(`医|诊断|病|b超|ct\b|核磁|x光|x射线|超声|透析|呼吸机|监护仪|medical|hospital|clinic|mri|ultrasound|x-ray|diagnos|patient`)
+	reNotRepairWork = re(`开发|研发|设计|搭建|软件|系统|app|平台|检测|测试|develop|design|software|system|platform|testing`)
+)
+
+// repairRule: B3 covers the repair and maintenance of specialised equipment. A description that is about
+// repairing equipment goes to the best B3 candidate; B33 needs medical equipment, otherwise the precise
+// equipment falls to B39 ("其他未列明精密设备").
+func (s *state) repairRule() {
+	if !reRepair.MatchString(s.text) || reNotRepairWork.MatchString(s.text) {
+		return
+	}
+	if !strings.HasPrefix(s.code, "B3") {
+		if b3 := s.bestOf("B3"); b3 != "" {
+			s.check(decision.Check{Rule: "scope.b3", Status: "redirected", From: s.code, To: b3, Ref: "B3.def",
+				Detail: "the service is the repair and maintenance of equipment"})
+			s.cite("B3.def")
+			s.code = b3
+		}
+	}
+	if s.code == "B33" && !reMedical.MatchString(s.text) {
+		s.check(decision.Check{Rule: "scope.b3", Status: "redirected", From: "B33", To: "B39", Ref: "B39.def",
+			Detail: "B33 covers medical equipment; other precise equipment is B39"})
+		s.cite("B33.def", "B39.def")
+		s.code = "B39"
+	}
 }
 
 // ---- clarification ------------------------------------------------------------------------------

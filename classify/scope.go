@@ -22,7 +22,7 @@ type scopeClause struct {
 }
 
 // devWork describes building, designing or consulting on something: the deliverable is then that work.
-const devWork = `开发|研发|搭建|定制|设计|编写|软件|系统|小程序|平台|规划|方案|咨询|\b(app|develop\w*|build\w*|design\w*|software|systems?|platforms?|consult\w*|plan|planning)\b`
+const devWork = `开发|研发|搭建|定制|设计|编写|软件|系统|小程序|平台|规划|方案|咨询|\b(app|apps|develop\w*|build|builds|built|design\w*|software|systems?|platforms?|consult\w*|plan|planning)\b`
 
 var scopeClauses = []scopeClause{
 	{Name: "劳务派遣", When: re(`劳务派遣|派遣.{0,4}(员工|工人|人员|劳务|普工|工人|司机)|派.{0,6}(普工|工人)|人力派遣|劳务外包|labou?r dispatch|staffing agenc|dispatch(ed|ing)? (workers|staff|labou?r)|temp(orary)? (staff|workers|labou?r)`),
