@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 
 	"fenlei/corpus"
@@ -20,6 +21,22 @@ var (
 	reAsksCategory = re(`算(哪|什么|啥)|属于(哪|什么|啥)|归(哪|到哪|入哪|什么)|(哪|什么)(一)?(类|个类别|个分类|种)|which (category|class|code)|how (do|should|would) (we|i) classify|what (category|class|code)`)
 	reCodeMention  = regexp.MustCompile(`(?i)\b?([IBK]\d{1,2})\b?`)
 )
+
+// generalBoost favours sections 一, 三 and 四 and table 1 for questions that name no class.
+const generalBoost = 1.8
+
+// reQuestionWords are the words of a question that carry no content.
+var reQuestionWords = re(`是什么|什么是|有哪些|哪些|是怎么|怎么|如何|为什么|吗|呢|请问|\b(what|which|how|why|is|are|does|do|the|a|an|of|to|must|should|be)\b`)
+
+// namesClass reports whether the text names a sub-class by its Chinese name.
+func (e *Engine) namesClass(text string) bool {
+	for _, c := range e.g.Subclasses() {
+		if strings.Contains(text, c.Name) || strings.Contains(text, strings.TrimSuffix(c.Name, "服务")) {
+			return true
+		}
+	}
+	return false
+}
 
 // isGuidanceQuestion tells a question about the guidance from a description of a service.
 func isGuidanceQuestion(text string) bool {
@@ -54,9 +71,23 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 		return decision.Decision{}, err
 	}
 	lang := Lang(text)
-	res, err := e.s.Search(ctx, text, 5)
+	q := reQuestionWords.ReplaceAllString(text, " ")
+	if !hasLetters(q) {
+		q = text
+	}
+	res, err := e.s.Search(ctx, q, 5)
 	if err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
 		return decision.Decision{}, fmt.Errorf("classify.Guidance: %w", err)
+	}
+	// A question that names no class is about the guidance's general sections: prefer them.
+	if len(codesIn(text)) == 0 && !e.namesClass(text) {
+		for i := range res.Passages {
+			switch res.Passages[i].Kind {
+			case corpus.KindScope, corpus.KindRule, corpus.KindPlatform, corpus.KindTable:
+				res.Passages[i].Score *= generalBoost
+			}
+		}
+		sort.SliceStable(res.Passages, func(i, j int) bool { return res.Passages[i].Score > res.Passages[j].Score })
 	}
 	var refs []string
 	add := func(r string) {

@@ -263,7 +263,7 @@ var (
 	boostExpanded = 1.0
 	hitWeights    = []float64{1, 0.5, 0.25, 0.125}
 	// catchAllWeight scales the credit a middle class's definition gives its catch-all sub-class.
-	catchAllWeight = 0.5
+	catchAllWeight = 1.0
 )
 
 // excludePenalty is the share of a redirecting exclusion's score taken from the class that excludes.
