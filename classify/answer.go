@@ -15,7 +15,7 @@ import (
 
 var (
 	// Questions about the guidance itself: its definitions, rules, platforms and the differences between classes.
-	reGuidanceTopic = re(`交易平台|撮合|政府采购网|注册(条件|材料|信息表)|提交.{0,6}材料|哪些材料|报送|每年.{0,6}(报|填)|1\s*月\s*10\s*日|统计范围|统计口径|什么是|是什么|是指什么|指什么|怎么定义|如何定义|是怎么定义|的定义|定义是|内涵|(新|基本)?特征|有多少(个)?(大|中|小)?类|几个(大|中|小)类|分类判断|判断原则|交叉服务|怎么区分|如何区分|怎么区别|区别|有什么不同|有何不同|分别指|合同.{0,30}(怎么|如何|按哪|要不要|该不该|能不能|是否|吗)|(怎么|如何|按哪个?)(填报|归类|分类)|归类方向|服务价值|扣(掉|除)|计入|differ|difference|distinguish|trading platform|registration|register|documents? (must|to)|materials|report (their|its|the)? ?(annual )?data|deadline|definition|define|what (is|counts as) (service )?outsourcing|how many (categories|classes)|features of|contract (covers|spans|lists|with)|how (is|should|are) .{0,40}(classified|reported|counted)|deduct|government procurement`)
+	reGuidanceTopic = re(`交易平台|撮合|政府采购网|注册(条件|材料|信息表)|提交.{0,6}材料|哪些材料|报送|每年.{0,6}(报|填)|1\s*月\s*10\s*日|统计范围|统计口径|什么是|是什么|是指什么|指什么|怎么定义|如何定义|是怎么定义|的定义|定义是|内涵|(新|基本)?特征|有多少(个)?(大|中|小)?类|几个(大|中|小)类|分类判断|判断原则|交叉服务|怎么区分|如何区分|怎么区别|区别|有什么不同|有何不同|分别指|合同.{0,30}(怎么|如何|按哪|要不要|该不该|能不能|是否|吗)|(怎么|如何|按哪个?)(填报|归类|分类)|归类方向|服务价值|扣(掉|除)|计入|differ|difference|distinguish|trading platform|registration|register|documents? (must|to)|materials|report (their|its|the)? ?(annual )?data|deadline|definition|define|what (is|counts as) (service )?outsourcing|how many (categories|classes)|features of|contract (covers|spans|lists|with)|how (is|should|are) .{0,80}(classified|reported|counted)|包括.{0,10}吗|包含.{0,10}吗|\binclude|deduct|government procurement`)
 	// A question about a concrete service is a classification even when it mentions a rule word.
 	reStrongTopic  = re(`交易平台|撮合|政府采购网|注册|材料|报送|1\s*月\s*10\s*日|定义|内涵|特征|有多少|几个(大|中|小)类|怎么区分|如何区分|区别|有什么不同|有何不同|分别指|trading platform|regist|documents|definition|define|difference|distinguish|features|how many`)
 	reAsksCategory = re(`算(哪|什么|啥)|属于(哪|什么|啥)|归(哪|到哪|入哪|什么)|(哪|什么)(一)?(类|个类别|个分类|种)|which (category|class|code)|how (do|should|would) (we|i) classify|what (category|class|code)`)
@@ -64,8 +64,9 @@ func codesIn(text string) []string {
 	return out
 }
 
-// Guidance answers a question about the guidance from its passages: the best retrieved passages, whole
-// numbered lists where one item answers, and the definitions of the classes it names.
+// Guidance answers a question about the guidance from its passages: the best passages for the question
+// (its words translated by the question vocabulary), whole numbered lists where one item or the list's
+// introduction answers, and, for the classes it names, their definitions and the clauses between them.
 func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, error) {
 	if err := e.Validate(text); err != nil {
 		return decision.Decision{}, err
@@ -75,20 +76,26 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 	if !hasLetters(q) {
 		q = text
 	}
-	res, err := e.s.Search(ctx, q, 5)
+	hits, err := e.s.Passages(ctx, q, e.questionTerms(text), 40)
 	if err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
 		return decision.Decision{}, fmt.Errorf("classify.Guidance: %w", err)
 	}
-	// A question that names no class is about the guidance's general sections: prefer them.
-	if len(codesIn(text)) == 0 && !e.namesClass(text) {
-		for i := range res.Passages {
-			switch res.Passages[i].Kind {
-			case corpus.KindScope, corpus.KindRule, corpus.KindPlatform, corpus.KindTable:
-				res.Passages[i].Score *= generalBoost
-			}
+	classes := e.mentionedClasses(ctx, text)
+	definitional := reDefinitional.MatchString(text)
+	for i := range hits {
+		p, _ := e.g.Passage(hits[i].Ref)
+		switch {
+		case len(classes) == 0 && (p.Kind == corpus.KindScope || p.Kind == corpus.KindRule || p.Kind == corpus.KindPlatform || p.Kind == corpus.KindTable):
+			hits[i].Score *= generalBoost
+		case p.Kind == corpus.KindHeading || p.Kind == corpus.KindTitle:
+			hits[i].Score *= 0.3
 		}
-		sort.SliceStable(res.Passages, func(i, j int) bool { return res.Passages[i].Score > res.Passages[j].Score })
+		if definitional && (strings.Contains(p.Text, "是指") || strings.Contains(p.Text, "定义为")) {
+			hits[i].Score *= 1.5
+		}
 	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
+
 	var refs []string
 	add := func(r string) {
 		for _, x := range refs {
@@ -100,41 +107,36 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 			refs = append(refs, r)
 		}
 	}
-	// Classes named by code: their definitions (and what separates them).
-	for _, c := range codesIn(text) {
-		if cl, ok := e.g.Class(c); ok {
-			add(cl.Code + ".def")
-			for _, p := range e.g.PassagesOf(cl.Code) {
-				if p.Kind == corpus.KindExclude && len(p.Targets) > 0 {
-					for _, t := range p.Targets {
-						for _, other := range codesIn(text) {
-							if t == other {
-								add(p.Ref)
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	top := 0.0
-	for i, h := range res.Passages {
-		if i == 0 {
-			top = h.Score
-		}
-		if len(refs) >= 6 || h.Score < 0.5*top {
+	// The best passages first, then the classes named and the clauses between them, then whole lists.
+	var primary []string
+	for i, h := range hits {
+		if len(primary) == 4 || (i > 0 && h.Score < 0.5*hits[0].Score) {
 			break
 		}
-		if h.Kind == corpus.KindHeading || h.Kind == corpus.KindTitle {
-			continue
-		}
-		add(h.Ref)
-		for _, sib := range e.siblings(h.Ref) {
+		primary = append(primary, h.Ref)
+	}
+	if len(primary) > 0 {
+		add(primary[0])
+	}
+	for _, c := range classes {
+		add(c + ".def")
+	}
+	for _, r := range e.between(classes) {
+		add(r)
+	}
+	for _, r := range primary {
+		add(r)
+	}
+	for _, r := range primary {
+		for _, sib := range e.siblings(r) {
 			add(sib)
 		}
-		for _, next := range e.listAfter(h.Ref) {
+		for _, next := range e.listAfter(r) {
 			add(next)
 		}
+	}
+	if len(refs) > 12 {
+		refs = refs[:12]
 	}
 	d := decision.Decision{Kind: decision.KindGuidance, Lang: lang, Engine: "offline", Path: []string{},
 		Candidates: []decision.Candidate{}, Checks: []decision.Check{}, Citations: []decision.Citation{}}
@@ -150,16 +152,124 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 		fmt.Fprintf(&b, "- 「%s」（%s）\n", p.Text, p.Section)
 	}
 	if len(refs) == 0 {
+		b.Reset()
 		if lang == "en" {
-			b.Reset()
 			b.WriteString("I found nothing in the guidance on that. Try naming the topic (trading platforms, mixed contracts, a class code).")
 		} else {
-			b.Reset()
 			b.WriteString("指引中没有找到相关内容。可以换个说法，或写明主题（交易平台、交叉服务合同、某个分类代码）。")
 		}
 	}
 	d.Answer = strings.TrimSpace(b.String())
 	return d, nil
+}
+
+var (
+	reDefinitional = re(`什么是|是什么|是指|定义|define|definition|meaning|what is`)
+	reDifference   = re(`区别|区分|不同|differ|distinguish|versus|\bvs\b|还是|\bor\b`)
+)
+
+// questionTerms translates the words of a question about the guidance into the guidance's words.
+func (e *Engine) questionTerms(text string) []string {
+	t := strings.ToLower(text)
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range e.qv {
+		for _, f := range s.From {
+			if !termIn(t, f) {
+				continue
+			}
+			for _, to := range s.To {
+				if !seen[to] {
+					seen[to] = true
+					out = append(out, to)
+				}
+			}
+			break
+		}
+	}
+	return out
+}
+
+// termIn matches a Latin term on word boundaries and any other term as a substring.
+func termIn(text, term string) bool {
+	if term == "" {
+		return false
+	}
+	if term[0] >= 0x80 || !regexp.MustCompile(`^[a-z0-9 ]+$`).MatchString(term) {
+		return strings.Contains(text, term)
+	}
+	return regexp.MustCompile(`\b` + regexp.QuoteMeta(term) + `\b`).MatchString(text)
+}
+
+// mentionedClasses are the sub-classes a question names: by code, by name, or — for a question about the
+// difference between two things — the two best categories for its words.
+func (e *Engine) mentionedClasses(ctx context.Context, text string) []string {
+	var out []string
+	seen := map[string]bool{}
+	addc := func(c string) {
+		if cl, ok := e.g.Class(c); ok && cl.Level == corpus.Sub && !seen[cl.Code] {
+			seen[cl.Code] = true
+			out = append(out, cl.Code)
+		}
+	}
+	for _, c := range codesIn(text) {
+		addc(c)
+	}
+	// A question about ITO, BPO or KPO themselves: their definitions.
+	if reDefinitional.MatchString(text) {
+		for _, m := range e.g.Majors() {
+			if strings.Contains(strings.ToUpper(text), m.Code) || strings.Contains(text, m.Name) {
+				if !seen[m.Code] {
+					seen[m.Code] = true
+					out = append(out, m.Code)
+				}
+			}
+		}
+	}
+	for _, c := range e.g.Subclasses() {
+		if strings.Contains(text, c.Name) {
+			addc(c.Code)
+		}
+	}
+	if len(out) < 2 && reDifference.MatchString(text) {
+		if res, err := e.s.Search(ctx, text, 3); err == nil {
+			for _, c := range res.Categories {
+				if len(out) == 2 {
+					break
+				}
+				addc(c.Code)
+			}
+		}
+	}
+	if len(out) < 2 && len(codesIn(text)) == 0 && !(len(out) == 1 && len(out[0]) == 3 && out[0][1] > '9') {
+		return nil // one class named in passing: the question is about the general rule
+	}
+	return out
+}
+
+// between returns the clauses that separate classes: exclusions of one that send to another, and the
+// inline exclusions of their definitions.
+func (e *Engine) between(classes []string) []string {
+	var out []string
+	for _, a := range classes {
+		for _, p := range e.g.PassagesOf(a) {
+			if p.Kind != corpus.KindExclude {
+				continue
+			}
+			inline := strings.HasPrefix(p.Ref, a+".def.")
+			for _, t := range p.Targets {
+				for _, b := range classes {
+					if b != a && (t == b || (len(t) == 3 && t[1] > '9' && strings.HasPrefix(b, t[:1]))) {
+						out = append(out, p.Ref)
+					}
+				}
+			}
+			if inline && len(classes) > 1 {
+				out = append(out, p.Ref)
+			}
+		}
+	}
+	return out
 }
 
 // siblings returns the other items of the numbered list or multi-sentence paragraph a passage belongs to:
@@ -170,7 +280,8 @@ func (e *Engine) siblings(ref string) []string {
 		return nil
 	}
 	stem := ref[:i+1]
-	if !(strings.HasPrefix(ref, "platform.") || strings.HasPrefix(ref, "rule.") || strings.HasPrefix(ref, "scope.")) {
+	if !(strings.HasPrefix(ref, "platform.") || strings.HasPrefix(ref, "rule.") || strings.HasPrefix(ref, "scope.")) ||
+		strings.Count(stem, ".") < 2 || !isNumber(ref[i+1:]) {
 		return nil
 	}
 	var out []string
@@ -183,6 +294,15 @@ func (e *Engine) siblings(ref string) []string {
 		return nil
 	}
 	return out
+}
+
+func isNumber(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // listAfter returns the items that follow a passage ending with "：" (a list's introduction).

@@ -37,6 +37,7 @@ var (
 // Searcher retrieves ranked categories and passages; *retrieval.Index satisfies it.
 type Searcher interface {
 	Search(ctx context.Context, text string, k int) (retrieval.Result, error)
+	Passages(ctx context.Context, text string, extra []string, n int) ([]retrieval.Hit, error)
 }
 
 var _ Searcher = (*retrieval.Index)(nil)
@@ -76,6 +77,7 @@ type Suggestion struct {
 // Config configures an Engine.
 type Config struct {
 	Guidance  *corpus.Guidance
+	Questions []corpus.Synonym // the question vocabulary (corpus.QuestionLexicon); nil: none
 	Searcher  Searcher
 	Suggester Suggester // nil: offline only
 	Logger    *slog.Logger
@@ -85,6 +87,7 @@ type Config struct {
 // Engine classifies descriptions and answers questions about the guidance.
 type Engine struct {
 	g   *corpus.Guidance
+	qv  []corpus.Synonym
 	s   Searcher
 	llm Suggester
 	lg  *slog.Logger
@@ -102,7 +105,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MaxRunes <= 0 {
 		cfg.MaxRunes = 10000
 	}
-	return &Engine{g: cfg.Guidance, s: cfg.Searcher, llm: cfg.Suggester, lg: cfg.Logger, max: cfg.MaxRunes}, nil
+	return &Engine{g: cfg.Guidance, qv: cfg.Questions, s: cfg.Searcher, llm: cfg.Suggester, lg: cfg.Logger, max: cfg.MaxRunes}, nil
 }
 
 // Validate checks a text before any work: empty, too long or binary texts are rejected.

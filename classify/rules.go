@@ -74,7 +74,7 @@ func (s *state) offlineSuggestion() {
 	top := cats[0].Hits[0].Score
 	for _, h := range cats[0].Hits {
 		if h.Kind == corpus.KindExclude && h.Code != s.code && h.Score >= 0.5*top {
-			if cov, n := s.coverage(subject(s.passageText(h.Ref))); cov >= 0.4 && n >= 2 {
+			if cov, n := s.coverage(subject(s.passageText(h.Ref))); cov >= 0.25 && n >= 2 {
 				s.check(decision.Check{Rule: "exclusion", Status: "redirected", From: h.Code, To: s.code, Ref: h.Ref})
 				s.cite(h.Ref)
 				return
@@ -187,6 +187,10 @@ func (s *state) exclusionRule() {
 			return
 		}
 		to := s.resolveTargets(p.Targets)
+		if follow, ok := contradictions[p.Ref]; ok {
+			to = follow.code
+			s.cite(follow.ref)
+		}
 		switch {
 		case to != "" && to != s.code:
 			s.check(decision.Check{Rule: "exclusion", Status: "redirected", From: s.code, To: to, Ref: p.Ref})
@@ -265,6 +269,13 @@ func (s *state) retrieved(ref string) bool {
 		}
 	}
 	return false
+}
+
+// contradictions records where the guidance contradicts itself and which clause fenlei follows:
+// K31 sends 医疗诊断服务 to BPO, while K13 lists 医学诊断服务 by independent laboratories as its typical
+// business. The more specific K13 clause is followed, and both are cited.
+var contradictions = map[string]struct{ code, ref string }{
+	"K31.exclude.1": {code: "K13", ref: "K13.typical.1"},
 }
 
 // resolveTargets picks one sub-class for an exclusion's targets: the code itself, or for a major class or

@@ -315,3 +315,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestLexiconsParse(t *testing.T) {
+	for name, load := range map[string]func() ([]Synonym, error){"lexicon": Lexicon, "questions": QuestionLexicon} {
+		syn, err := load()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(syn) < 20 {
+			t.Errorf("%s: %d rules", name, len(syn))
+		}
+		// Every one-way target is a word of the guidance, so expansions can match something.
+		for _, s := range syn {
+			if s.Equivalent {
+				continue
+			}
+			for _, to := range s.To {
+				if !strings.Contains(strings.ToLower(squash(Source())), squash(to)) {
+					t.Errorf("%s line %d: target %q is not in the guidance", name, s.Line, to)
+				}
+			}
+		}
+	}
+	if got := len(EnglishAliases()); got != 57 {
+		t.Errorf("English aliases for %d classes, want 57", got)
+	}
+}

@@ -9,6 +9,9 @@ import (
 //go:embed lexicon.txt
 var lexiconText string
 
+//go:embed questions.txt
+var questionsText string
+
 //go:embed classes_en.tsv
 var classesEN string
 
@@ -23,6 +26,10 @@ type Synonym struct {
 
 // Lexicon returns the embedded synonym and alias lexicon (corpus/lexicon.txt).
 func Lexicon() ([]Synonym, error) { return ParseLexicon(lexiconText) }
+
+// QuestionLexicon returns the vocabulary of questions about the guidance (corpus/questions.txt), in the
+// lexicon's format. It serves answering questions only, never classification.
+func QuestionLexicon() ([]Synonym, error) { return ParseLexicon(questionsText) }
 
 // ParseLexicon parses the Solr synonyms format; blank lines and # comments are skipped.
 func ParseLexicon(text string) ([]Synonym, error) {

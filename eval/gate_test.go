@@ -30,7 +30,11 @@ func TestDevSetGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	eng, err := classify.New(classify.Config{Guidance: g, Searcher: idx})
+	qv, err := corpus.QuestionLexicon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := classify.New(classify.Config{Guidance: g, Searcher: idx, Questions: qv})
 	if err != nil {
 		t.Fatal(err)
 	}

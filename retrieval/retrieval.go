@@ -210,6 +210,39 @@ func (x *Index) Search(ctx context.Context, text string, k int) (Result, error) 
 	return out, nil
 }
 
+// Passages searches the passages' text alone (no titles, no class names), for answering questions about
+// the guidance: extra holds terms to add to the query (a question vocabulary), weighted like lexicon terms.
+func (x *Index) Passages(ctx context.Context, text string, extra []string, n int) ([]Hit, error) {
+	clean := Normalize(text)
+	if r := []rune(clean); len(r) > MaxQueryRunes {
+		clean = string(r[:MaxQueryRunes])
+	}
+	if !searchable(clean) && len(extra) == 0 {
+		return nil, ErrEmptyQuery
+	}
+	var qs []query.Query
+	for _, t := range append(append([]string{clean}, extra...), x.lex.expand(clean)...) {
+		if !searchable(t) {
+			continue
+		}
+		m := bleve.NewMatchQuery(t)
+		m.SetField("text")
+		qs = append(qs, m)
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), n, 0, false)
+	res, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("retrieval.Passages: %w", err)
+	}
+	var out []Hit
+	for _, h := range res.Hits {
+		if p, ok := x.g.Passage(h.ID); ok {
+			out = append(out, Hit{Ref: p.Ref, Code: p.Code, Kind: p.Kind, Score: h.Score})
+		}
+	}
+	return out, nil
+}
+
 // credits says which sub-classes a passage counts for: its own sub-class for its definition, typical
 // businesses and name; the targets of a redirecting exclusion; nothing for other passages.
 func (x *Index) credits(p corpus.Passage, present map[string]bool) []string {

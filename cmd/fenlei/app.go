@@ -52,7 +52,11 @@ func (a *App) load() error {
 	if err != nil {
 		return err
 	}
-	cfg := classify.Config{Guidance: g, Searcher: idx, Logger: a.lg}
+	questions, err := corpus.QuestionLexicon()
+	if err != nil {
+		return err
+	}
+	cfg := classify.Config{Guidance: g, Searcher: idx, Questions: questions, Logger: a.lg}
 	if a.cfg.LLMURL != "" {
 		c, err := llm.New(llm.Config{URL: a.cfg.LLMURL, Model: a.cfg.LLMModel, Key: a.cfg.LLMKey,
 			Timeout: a.cfg.LLMTimeout, ResponseFormat: a.cfg.LLMFormat, Logger: a.lg})
