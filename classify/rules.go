@@ -75,6 +75,10 @@ func (s *state) offlineSuggestion() {
 	for _, h := range cats[0].Hits {
 		if h.Kind == corpus.KindExclude && h.Code != s.code && h.Score >= 0.5*top {
 			if cov, n := s.coverage(subject(s.passageText(h.Ref))); cov >= 0.25 && n >= 2 {
+				if follow, ok := contradictions[h.Ref]; ok && cov >= 0.5 {
+					s.code = follow.code
+					s.cite(follow.ref)
+				}
 				s.check(decision.Check{Rule: "exclusion", Status: "redirected", From: h.Code, To: s.code, Ref: h.Ref})
 				s.cite(h.Ref)
 				return
@@ -460,6 +464,12 @@ func (s *state) movedReason() string {
 			continue
 		}
 		p, _ := s.g.Passage(c.Ref)
+		if follow, ok := contradictions[c.Ref]; ok && c.To == follow.code {
+			if s.lang == "en" {
+				return fmt.Sprintf(" The guidance contradicts itself here: %s sends this to BPO (“%s”), while %s lists it as a typical business (%s); fenlei follows the more specific %s clause.", c.From, p.Text, follow.code, follow.ref, follow.code)
+			}
+			return fmt.Sprintf("指引在此前后不一：%s 的不包括条款「%s」将其归入 BPO，而 %s 将其列为典型业务（%s）；fenlei 依从更具体的 %s 条款。", c.From, p.Text, follow.code, follow.ref, follow.code)
+		}
 		if s.lang == "en" {
 			return fmt.Sprintf(" %s does not apply: the guidance says “%s” (%s).", c.From, p.Text, c.Ref)
 		}
