@@ -7,6 +7,7 @@ package classify
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"slices"
 	"strings"
@@ -187,6 +188,17 @@ func assertDecision(t testing.TB, g *corpus.Guidance, d decision.Decision, wantL
 	}
 }
 
+// runKnown runs the cases marked as known bugs (go test ./classify -args -known): they fail until fixed.
+var runKnown = flag.Bool("known", false, "run the test cases marked as known bugs instead of skipping them")
+
+// skipKnown skips a case that documents a known bug (note says what is wrong), unless -known is given.
+func skipKnown(t *testing.T, note string) {
+	t.Helper()
+	if note != "" && !*runKnown {
+		t.Skip(note)
+	}
+}
+
 // ---- small helpers --------------------------------------------------------------------------------
 
 // findCheck returns the first check with the given rule and status.
@@ -270,33 +282,37 @@ var scopeOutCases = []struct {
 	ref    string // the clause the check must name
 	text   string
 	lang   string
+	known  string
 }{
-	{"labour dispatch", "劳务派遣", "B11.exclude.1", "我们公司向客户提供劳务派遣，派遣普工到工厂", ""},
-	{"labour dispatch en", "劳务派遣", "B11.exclude.1", "we provide labour dispatch of temporary workers to factories", "en"},
-	{"workshop contracting", "生产车间承包", "B11.exclude.1", "承包客户工厂的生产车间，按件计费", ""},
-	{"external audit", "外部审计", "scope.feature.3.2", "为上市公司提供年度财务报表审计并出具审计报告", ""},
-	{"external audit en", "外部审计", "scope.feature.3.2", "external audit of the annual financial statements for a listed company", "en"},
-	{"construction supervision", "工程监理", "scope.feature.3.2", "为住宅小区建设项目提供工程监理服务", ""},
-	{"mandatory testing", "强制检测", "K13.exclude.1", "为出口电器产品做强制性3C认证检测", ""},
-	{"lawyer", "律师服务", "B13.exclude.1", "律师代理客户打官司出庭", ""},
-	{"property management", "物业保安保洁食堂", "B19.exclude.1", "为写字楼提供物业管理和保安保洁服务", ""},
-	{"canteen", "物业保安保洁食堂", "B19.exclude.1", "承包一家工厂的员工食堂，提供每日三餐", ""},
-	{"booth rental", "展位租赁", "B19.exclude.2", "为客户提供展会的展位租赁", ""},
-	{"warehousing and transport", "仓储运输货代", "B25.exclude.1", "为电商企业提供仓储和运输配送服务", ""},
-	{"freight forwarding en", "仓储运输货代", "B25.exclude.1", "freight forwarding of containers for an exporter", "en"},
-	{"one-off purchase", "一次性采购", "B26.exclude.1", "帮客户一次性采购一批电脑", ""},
-	{"festival goods", "节日礼品代购", "B11.typical.3.exclude.1", "为企业员工准备春节年货", ""},
-	{"advance of wages", "代垫工资", "B11.exclude.4", "为外资企业代垫外籍员工工资和社保", ""},
-	{"consumer repair", "消费品维修", "B3.def.exclude.1", "为消费者维修手机和换屏", ""},
-	{"private car repair", "私家车维修", "B3.def.exclude.1", "为私家车车主提供汽车保养和维修", ""},
-	{"copyright sales", "版权代理销售", "K23.exclude.2", "代理销售电影的数字版权", ""},
-	{"design with manufacturing", "设计生产一体", "K21.exclude.3", "我们设计并生产一批蓝牙音箱卖给品牌商", ""},
-	{"statutory annual inspection", "法定年检", "K13.exclude.1", "为企业的电梯做年检", ""},
-	{"construction work", "工程施工", "K22.exclude.1", "承接办公楼的工程施工", ""},
-	{"own software product", "自有软件产品销售", "I11.exclude.1", "我们把自己研发的通用财务软件按套卖给企业", ""},
-	{"B2C sale", "销售给个人", "rule.5.step1.2", "把产品卖给个人消费者", ""},
-	{"in-house", "组织内部自我服务", "scope.feature.3.2", "我们公司自己开发内部使用的OA系统", ""},
-	{"in-house en", "组织内部自我服务", "scope.feature.3.2", "for our own internal use we built a CRM", "en"},
+	{"labour dispatch", "劳务派遣", "B11.exclude.1", "我们公司向客户提供劳务派遣，派遣普工到工厂", "", ""},
+	{"labour dispatch en", "劳务派遣", "B11.exclude.1", "we provide labour dispatch of temporary workers to factories", "en", ""},
+	{"workshop contracting", "生产车间承包", "B11.exclude.1", "承包客户工厂的生产车间，按件计费", "", ""},
+	{"external audit", "外部审计", "scope.feature.3.2", "为上市公司提供年度财务报表审计并出具审计报告", "", ""},
+	{"external audit en", "外部审计", "scope.feature.3.2", "external audit of the annual financial statements for a listed company", "en", ""},
+	{"construction supervision", "工程监理", "scope.feature.3.2", "为住宅小区建设项目提供工程监理服务", "", ""},
+	{"mandatory testing", "强制检测", "K13.exclude.1", "为出口电器产品做强制性3C认证检测", "", ""},
+	{"lawyer", "律师服务", "B13.exclude.1", "律师代理客户打官司出庭", "", ""},
+	{"property management", "物业保安保洁食堂", "B19.exclude.1", "为写字楼提供物业管理和保安保洁服务", "", ""},
+	{"canteen", "物业保安保洁食堂", "B19.exclude.1", "承包一家工厂的员工食堂，提供每日三餐", "", ""},
+	{"booth rental", "展位租赁", "B19.exclude.2", "为客户提供展会的展位租赁", "", ""},
+	{"warehousing and transport", "仓储运输货代", "B25.exclude.1", "为电商企业提供仓储和运输配送服务", "", ""},
+	{"freight forwarding en", "仓储运输货代", "B25.exclude.1", "freight forwarding of containers for an exporter", "en", ""},
+	{"one-off purchase", "一次性采购", "B26.exclude.1", "帮客户一次性采购一批电脑", "", ""},
+	{"festival goods", "节日礼品代购", "B11.typical.3.exclude.1", "为企业员工准备春节年货", "", ""},
+	{"advance of wages", "代垫工资", "B11.exclude.4", "为外资企业代垫外籍员工工资和社保", "", ""},
+	{"consumer repair", "消费品维修", "B3.def.exclude.1", "为消费者维修手机和换屏", "", ""},
+	{"private car repair", "私家车维修", "B3.def.exclude.1", "为私家车车主提供汽车保养和维修", "", ""},
+	{"copyright sales", "版权代理销售", "K23.exclude.2", "代理销售电影的数字版权", "", ""},
+	{"design with manufacturing", "设计生产一体", "K21.exclude.3", "我们设计并生产一批蓝牙音箱卖给品牌商", "", ""},
+	{"statutory annual inspection", "法定年检", "K13.exclude.1", "为企业的电梯做年检", "", ""},
+	{"construction work", "工程施工", "K22.exclude.1", "承接办公楼的工程施工", "", ""},
+	{"own software product", "自有软件产品销售", "I11.exclude.1", "我们把自己研发的通用财务软件按套卖给企业", "", ""},
+	{"B2C sale", "销售给个人", "rule.5.step1.2", "把产品卖给个人消费者", "", ""},
+	{"B2C sale of courses", "销售给个人", "rule.5.step1.2", "向个人消费者销售在线课程", "",
+		"known: 销售给个人 matches 卖给个人/面向消费者/个人用户 but not 向个人消费者销售: 「向个人消费者销售在线课程」 → I22, not OUT (rule.5.step1.2: B2B only)"},
+	{"B2C en", "销售给个人", "rule.5.step1.2", "we sell fitness courses to individual consumers", "en", ""},
+	{"in-house", "组织内部自我服务", "scope.feature.3.2", "我们公司自己开发内部使用的OA系统", "", ""},
+	{"in-house en", "组织内部自我服务", "scope.feature.3.2", "for our own internal use we built a CRM", "en", ""},
 }
 
 func TestScopeOut(t *testing.T) {
@@ -304,6 +320,7 @@ func TestScopeOut(t *testing.T) {
 	for _, tc := range scopeOutCases {
 		covered[tc.clause] = true
 		t.Run(tc.name, func(t *testing.T) {
+			skipKnown(t, tc.known)
 			d := answer(t, tc.text, tc.lang)
 			if d.Code != decision.OUT {
 				t.Errorf("%s (%s): code %q, want OUT\n%s", tc.text, tc.ref, d.Code, summary(d))
@@ -377,9 +394,7 @@ func TestScopeSharedWord(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.known != "" {
-				t.Skip(tc.known)
-			}
+			skipKnown(t, tc.known)
 			d := answer(t, tc.text, tc.lang)
 			if d.Code == decision.OUT {
 				t.Errorf("%s (%s must not fire): code OUT\n%s", tc.text, tc.ref, summary(d))
@@ -456,9 +471,7 @@ func TestExclusionRedirects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.known != "" {
-				t.Skip(tc.known)
-			}
+			skipKnown(t, tc.known)
 			d := answer(t, tc.text, tc.lang)
 			if d.Code != tc.want && !(len(tc.want) == 1 && strings.HasPrefix(d.Code, tc.want)) {
 				t.Errorf("%s (%s): code %q, want %s\n%s", tc.text, tc.ref, d.Code, tc.want, summary(d))
@@ -510,9 +523,7 @@ func TestExclusionRule(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.known != "" {
-				t.Skip(tc.known)
-			}
+			skipKnown(t, tc.known)
 			s := ruleState(t, tc.text)
 			s.code, s.conf = tc.from, 0.9
 			s.exclusionRule()
@@ -643,9 +654,7 @@ func TestContractRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.known != "" {
-				t.Skip(tc.known)
-			}
+			skipKnown(t, tc.known)
 			d := answer(t, tc.text, tc.lang)
 			switch {
 			case tc.code == "!OUT":
