@@ -40,16 +40,24 @@ func (e *Engine) namesClass(text string) bool {
 
 // isGuidanceQuestion tells a question about the guidance from a description of a service.
 func isGuidanceQuestion(text string) bool {
-	t := strings.ToLower(text)
+	t := strings.ToLower(strings.TrimSpace(text))
 	if reAsksCategory.MatchString(t) && !reStrongTopic.MatchString(t) {
 		return false
 	}
-	if reGuidanceTopic.MatchString(t) {
+	asks := reQuestionForm.MatchString(t)
+	if reGuidanceTopic.MatchString(t) && (asks || (reStrongTopic.MatchString(t) && !reDescribes.MatchString(t))) {
 		return true
 	}
 	// "K13 和 B33 …？" — two codes in a question.
-	return len(codesIn(t)) >= 2 && strings.ContainsAny(t, "？?")
+	return len(codesIn(t)) >= 2 && asks
 }
+
+var (
+	// reQuestionForm: the text is phrased as a question.
+	reQuestionForm = re(`[？?]\s*$|(吗|呢|么)\s*[。.!！]?\s*$|^(请问|什么|如何|怎么|怎样|哪些|是否|能否|可否)|^(what|how|when|which|why|does|do|is|are|can|should|must)\b`)
+	// reDescribes: the text describes one's own service.
+	reDescribes = re(`我们|我司|本公司|我公司|帮客户|为客户|给客户|\b(we|our|us)\b`)
+)
 
 func codesIn(text string) []string {
 	var out []string
