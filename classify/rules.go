@@ -348,11 +348,33 @@ var (
 	reNotRepairWork = re(`开发|研发|设计|搭建|软件|系统|app|平台|检测|测试|develop|design|software|system|platform|testing`)
 )
 
+// repairDomains are the equipment of B31–B34's definitions.
+var repairDomains = map[string]*regexp.Regexp{
+	"B31": anchors["B31"],
+	"B32": anchors["B32"],
+	"B33": reMedical,
+	"B34": re(`智能制造|数控|机器人|自动化|生产线|产线|智能装备|plc|cnc|robot|automation|production line|smart manufactur`),
+}
+
 // repairRule: B3 covers the repair and maintenance of specialised equipment. A description that is about
 // repairing equipment goes to the best B3 candidate; B33 needs medical equipment, otherwise the precise
 // equipment falls to B39 ("其他未列明精密设备").
 func (s *state) repairRule() {
 	if !reRepair.MatchString(s.text) || reNotRepairWork.MatchString(s.text) {
+		return
+	}
+	// The equipment named decides among B31–B34 when exactly one of their domains matches.
+	var named []string
+	for _, c := range []string{"B31", "B32", "B33", "B34"} {
+		if repairDomains[c].MatchString(s.norm) {
+			named = append(named, c)
+		}
+	}
+	if len(named) == 1 && s.code != named[0] {
+		s.check(decision.Check{Rule: "scope.b3", Status: "redirected", From: s.code, To: named[0], Ref: named[0] + ".def",
+			Detail: "the equipment repaired belongs to this class's definition"})
+		s.cite(named[0] + ".def")
+		s.code = named[0]
 		return
 	}
 	if !strings.HasPrefix(s.code, "B3") {
