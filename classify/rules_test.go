@@ -467,7 +467,7 @@ func TestExclusionRedirects(t *testing.T) {
 		{"HR system paraphrase", "B11.exclude.3", "给企业搭建一套HR系统", "", "I", []string{"B11.exclude.3", "rule.2.2"}, "", ""},
 		{"raw data collection", "I33.exclude.1", "为客户采集基础数据并做清洗处理", "", "B21", []string{"I33.exclude.1"}, "I33", ""},
 		{"raw data collection clause words", "I33.exclude.1", "基础数据源的采集和处理", "", "B21", []string{"I33.exclude.1"}, "I33", ""},
-		{"industrial creative design", "K21.exclude.2", "为房地产开发商做建筑工程设计", "", "K22", []string{"K21.exclude.2"}, "K21", ""},
+		{"engineering design", "K21.exclude.2", "为房地产开发商做建筑工程设计", "", "K22", []string{"K21.exclude.2"}, "K21", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -632,6 +632,8 @@ func TestContractRules(t *testing.T) {
 		{"priced items larger second", "rule.1", "合同包括：软件开发 30 万元；呼叫中心外包 200 万元", "", "B23", []string{"rule.1"},
 			[]decision.Check{{Rule: "contract.priced", Status: "split", To: "B23", Ref: "rule.1"}, {Rule: "contract.priced", Status: "split", To: "I11", Ref: "rule.1"}}, ""},
 		{"priced items en", "rule.1", "Our deal: software development 3 million yuan; call centre outsourcing 0.5 million yuan", "en", "I11", []string{"rule.1"},
+			[]decision.Check{{Rule: "contract.priced", Status: "split", To: "I11", Ref: "rule.1"}, {Rule: "contract.priced", Status: "split", To: "B23", Ref: "rule.1"}}, ""},
+		{"priced items en contract", "rule.1", "The contract covers: software development 3 million yuan; call centre outsourcing 0.5 million yuan", "en", "I11", []string{"rule.1"},
 			[]decision.Check{{Rule: "contract.priced", Status: "split", To: "I11", Ref: "rule.1"}, {Rule: "contract.priced", Status: "split", To: "B23", Ref: "rule.1"}}, ""},
 		{"product sale one price", "rule.5.step2.3", "向医院销售CT设备，附带安装和培训，合同总价500万元", "", decision.OUT, []string{"rule.5.step2.3"},
 			[]decision.Check{{Rule: "contract.product_sale", Status: "out", To: decision.OUT, Ref: "rule.5.step2.3"}}, ""},

@@ -36,8 +36,8 @@ func NewSuggester(c *Client, lg *slog.Logger) *Suggester {
 // Model returns the client's model name.
 func (s *Suggester) Model() string { return s.c.Model() }
 
-// Suggest asks the model for a code. With onDelta it streams the first call, passing each piece of
-// the reply to onDelta (the repair call, if any, is not streamed). Usage is summed over the calls.
+// Suggest asks the model for a code. With onDelta it streams the first call, passing the reply's
+// "reason" text to onDelta as it arrives (the repair call, if any, is not streamed). Usage is summed over the calls.
 // Errors wrap the *Error of a failed call, or the ParseSuggestion error of the repaired reply.
 func (s *Suggester) Suggest(ctx context.Context, in cls.SuggestInput, onDelta func(string)) (cls.Suggestion, error) {
 	const op = "llm.Suggest"
@@ -47,7 +47,8 @@ func (s *Suggester) Suggest(ctx context.Context, in cls.SuggestInput, onDelta fu
 	}
 	var reply Reply
 	if onDelta != nil {
-		reply, err = s.c.Stream(ctx, system, user, onDelta)
+		rs := &reasonStream{out: onDelta}
+		reply, err = s.c.Stream(ctx, system, user, rs.write)
 	} else {
 		reply, err = s.c.Complete(ctx, system, user)
 	}

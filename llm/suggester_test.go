@@ -187,8 +187,13 @@ func TestSuggest(t *testing.T) {
 				t.Errorf("Suggest = %+v\nwant       %+v", got, tc.want)
 			}
 			if tc.stream {
-				if got := strings.Join(deltas, ""); got != tc.rs[0].Content || len(deltas) < 2 {
-					t.Errorf("deltas %q join to %q, want the first reply in pieces", deltas, got)
+				// Only the first reply's reason is streamed, in pieces; prose streams nothing.
+				want := ""
+				if first, err := ParseSuggestion(tc.rs[0].Content); err == nil {
+					want = first.Reason
+				}
+				if got := strings.Join(deltas, ""); got != want || (want != "" && len(deltas) < 2) {
+					t.Errorf("deltas %q join to %q, want the first reply's reason %q in pieces", deltas, got, want)
 				}
 			}
 			// The first request carries the rendered prompts; the stream flag follows onDelta.
