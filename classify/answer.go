@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"fenlei/corpus"
 	"fenlei/decision"
@@ -17,7 +19,7 @@ var (
 	// Questions about the guidance itself: its definitions, rules, platforms and the differences between classes.
 	reGuidanceTopic = re(`交易平台|撮合|政府采购网|注册(条件|材料|信息表)|提交.{0,6}材料|哪些材料|报送|每年.{0,6}(报|填)|1\s*月\s*10\s*日|统计范围|统计口径|什么是|是什么|是指什么|指什么|怎么定义|如何定义|是怎么定义|的定义|定义是|内涵|(新|基本)?特征|有多少(个)?(大|中|小)?类|几个(大|中|小)类|分类判断|判断原则|交叉服务|怎么区分|如何区分|怎么区别|区别|有什么不同|有何不同|分别指|合同.{0,30}(怎么|如何|按哪|要不要|该不该|能不能|是否|吗)|(怎么|如何|按哪个?)(填报|归类|分类)|归类方向|服务价值|扣(掉|除)|计入|differ|difference|distinguish|trading platform|registration|register|documents? (must|to)|materials|report (their|its|the)? ?(annual )?data|deadline|definition|define|what (is|counts as) (service )?outsourcing|how many (categories|classes)|features of|contract (covers|spans|lists|with)|how (is|should|are) .{0,80}(classified|reported|counted)|包括.{0,10}吗|包含.{0,10}吗|\binclude|deduct|government procurement`)
 	// A question about a concrete service is a classification even when it mentions a rule word.
-	reStrongTopic  = re(`交易平台|撮合|政府采购网|注册|材料|报送|1\s*月\s*10\s*日|定义|内涵|特征|有多少|几个(大|中|小)类|怎么区分|如何区分|区别|有什么不同|有何不同|分别指|trading platform|regist|documents|definition|define|difference|distinguish|features|how many`)
+	reStrongTopic  = re(`服务外包交易平台|政府采购网|注册|材料|报送|1\s*月\s*10\s*日|定义|内涵|特征|有多少|几个(大|中|小)类|怎么区分|如何区分|区别|有什么不同|有何不同|分别指|trading platform|regist|documents|definition|define|difference|distinguish|features|how many`)
 	reAsksCategory = re(`算(哪|什么|啥)|属于(哪|什么|啥)|归(哪|到哪|入哪|什么)|(哪|什么)(一)?(类|个类别|个分类|种)|which (category|class|code)|how (do|should|would) (we|i) classify|what (category|class|code)`)
 	reCodeMention  = regexp.MustCompile(`(?i)\b?([IBK]\d{1,2})\b?`)
 )
@@ -204,6 +206,21 @@ func termIn(text, term string) bool {
 		return false
 	}
 	if term[0] >= 0x80 || !regexp.MustCompile(`^[a-z0-9 ]+$`).MatchString(term) {
+		if strings.HasPrefix(term, "什么是") || strings.HasPrefix(term, "何为") {
+			// "什么是服务外包" asks about outsourcing itself only when the subject ends there:
+			// not in "什么是服务外包交易平台".
+			for i := 0; ; {
+				k := strings.Index(text[i:], term)
+				if k < 0 {
+					return false
+				}
+				end := i + k + len(term)
+				if r, _ := utf8.DecodeRuneInString(text[end:]); end == len(text) || !unicode.Is(unicode.Han, r) {
+					return true
+				}
+				i = end
+			}
+		}
 		return strings.Contains(text, term)
 	}
 	return regexp.MustCompile(`\b` + regexp.QuoteMeta(term) + `\b`).MatchString(text)

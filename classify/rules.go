@@ -195,6 +195,9 @@ func (s *state) exclusionRule() {
 			return
 		}
 		to := s.resolveTargets(p.Targets)
+		if len(p.Targets) == 0 {
+			to = s.bestNamed(p)
+		}
 		if follow, ok := contradictions[p.Ref]; ok {
 			to = follow.code
 			s.cite(follow.ref)
@@ -225,28 +228,125 @@ func (s *state) exclusionRule() {
 	}
 }
 
-// matchedExclusion returns the exclusion of code (or of its middle class) that the description matches best.
+// matchedExclusion returns the exclusion of code (or of its middle class) that the description matches
+// best; a clause that redirects wins over one that sends nowhere. A clause listing several services
+// ("金融领域的呼叫中心服务、数据处理服务、…") matches when one of them does.
 func (s *state) matchedExclusion(code string) (corpus.Passage, bool) {
 	var best corpus.Passage
-	bestCov := 0.0
+	bestCov, found := 0.0, false
 	c, _ := s.g.Class(code)
-	owners := []string{code, c.Parent}
-	for _, owner := range owners {
+	for _, owner := range []string{code, c.Parent} {
 		for _, p := range s.g.PassagesOf(owner) {
 			if p.Kind != corpus.KindExclude {
 				continue
 			}
-			cov, n := s.coverage(subject(p.Text))
+			cov, n := s.clauseCoverage(subject(p.Text))
 			need := 0.6
 			if s.retrieved(p.Ref) {
 				need = 0.45
 			}
-			if cov >= need && n >= 2 && cov > bestCov {
-				best, bestCov = p, cov
+			if cov < need || n < 2 || s.explains(p.Text) <= s.ownCoverage(code) {
+				continue // a typical business of the class explains the description better than the clause
+			}
+			if len(p.Targets) > 0 || s.bestNamed(p) != "" {
+				cov += 1 // a clause that sends somewhere beats one that does not
+			}
+			if cov > bestCov {
+				best, bestCov, found = p, cov, true
 			}
 		}
 	}
-	return best, bestCov > 0
+	return best, found
+}
+
+// ownCoverage is how much of the description the class's best typical business explains.
+func (s *state) ownCoverage(code string) float64 {
+	best := 0.0
+	for _, p := range s.g.PassagesOf(code) {
+		if p.Kind == corpus.KindTypical {
+			best = math.Max(best, s.explains(p.Title+p.Text))
+		}
+	}
+	return best
+}
+
+// explains is the share of the description's own bigrams (without lexicon expansions) found in text.
+func (s *state) explains(text string) float64 {
+	q := bigrams(retrieval.Normalize(s.text))
+	p := bigrams(text)
+	total, hit := 0, 0
+	for g := range q {
+		if stopGrams[g] {
+			continue
+		}
+		total++
+		if p[g] {
+			hit++
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(hit) / float64(total)
+}
+
+// clauseCoverage is the coverage of a clause, or of its best item when it lists several services
+// ("金融领域的呼叫中心服务、数据处理服务、…", "基于电子商务渠道的营销推广服务、电子商务代运营服务").
+func (s *state) clauseCoverage(clause string) (float64, int) {
+	cov, n := s.coverage(clause)
+	items := strings.Split(strings.TrimRight(clause, "等。"), "、")
+	if len(items) < 2 {
+		return cov, n
+	}
+	for _, it := range items {
+		if !strings.HasSuffix(it, "服务") {
+			return cov, n // a list of objects ("呼叫中心软件、系统、平台的研发"), not of services
+		}
+	}
+	prefix := ""
+	if i := strings.Index(items[0], "的"); i > 0 {
+		prefix = items[0][:i+len("的")] // "金融领域的" qualifies every item
+	}
+	for i, it := range items {
+		cands := []string{it}
+		if i > 0 && prefix != "" {
+			cands = append(cands, prefix+it)
+		}
+		for _, x := range cands {
+			if c, m := s.coverage(x); c > cov && m >= 2 {
+				cov, n = c, m
+			}
+		}
+	}
+	return cov, n
+}
+
+// namedClasses are the other sub-classes a listing exclusion names without a code:
+// "金融领域的呼叫中心服务、数据处理服务…" (B24) names B23 and B21.
+func (s *state) namedClasses(p corpus.Passage) []string {
+	if !strings.Contains(p.Text, "、") {
+		return nil
+	}
+	var out []string
+	for _, c := range s.g.Subclasses() {
+		core := strings.TrimSuffix(strings.TrimSuffix(c.Name, "服务"), "管理")
+		if c.Code != p.Code && len([]rune(core)) >= 3 && strings.Contains(p.Text, core) {
+			out = append(out, c.Code)
+		}
+	}
+	return out
+}
+
+// bestNamed picks, among the classes a listing exclusion names, the one the description matches best.
+func (s *state) bestNamed(p corpus.Passage) string {
+	best, bestCov := "", 0.0
+	for _, code := range s.namedClasses(p) {
+		c, _ := s.g.Class(code)
+		if cov, n := s.coverage(c.Name); n >= 2 && cov > bestCov {
+			best, bestCov = code, cov
+		}
+	}
+	return best
 }
 
 // looseExclusion returns an ITO-redirecting exclusion of code whose subject the description half-matches.

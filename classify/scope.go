@@ -26,7 +26,7 @@ const devWork = `开发|研发|搭建|定制|设计|编写|软件|系统|小程�
 
 var scopeClauses = []scopeClause{
 	{Name: "劳务派遣", When: re(`劳务派遣|派遣.{0,4}(员工|工人|人员|劳务|普工|工人|司机)|派.{0,6}(普工|工人)|人力派遣|劳务外包|labou?r dispatch|staffing agenc|dispatch(ed|ing)? (workers|staff|labou?r)|temp(orary)? (staff|workers|labou?r)`),
-		Unless: re(`驻场开发|软件|系统开发|信息系统|招聘流程|rpo|recruitment process|software|payroll|薪酬|社保`), Refs: []string{"B11.exclude.1", "B11.typical.1.exclude.1"}},
+		Unless: re(`驻场开发|软件|系统|平台|开发|搭建|招聘流程|rpo|recruitment process|software|system|platform|payroll|薪酬|社保`), Refs: []string{"B11.exclude.1", "B11.typical.1.exclude.1"}},
 	{Name: "生产车间承包", When: re(`车间承包|承包.{0,10}车间|生产线承包|来料加工|代工生产|oem|contract manufactur|委托.{0,8}生产|代为生产|生产一批|加工.{0,4}原材料|原材料.{0,6}(生产|加工)`),
 		Unless: re(`设计|研发|develop|design|测试|检测`), Refs: []string{"B11.exclude.1", "rule.5.step1.3"}},
 	{Name: "外部审计", When: re(`外部审计|年报审计|年度审计|财务报表审计|法定审计|审计报告|出具.{0,4}审计|(statutory|external|annual|financial[- ]statement) audit|audit (of|the) (annual|financial)|audit opinion`),
@@ -56,7 +56,7 @@ var scopeClauses = []scopeClause{
 		Unless: re(`设计|规划|咨询|可行性|勘察|造价|design|planning|consult|feasibility`), Refs: []string{"K22.exclude.1", "K22.def.exclude.1"}},
 	{Name: "自有软件产品销售", When: re(`(自己|自有|自研|自主研发|我们)(的)?.{0,6}(软件产品|标准化软件|通用软件|软件|app|产品|游戏).{0,12}(卖给|销售给|出售|售卖|对外销售|上架|卖)|(卖|销售|出售|售卖|发行).{0,6}(自己|自有|自研|自家)(开发|研发|发行)?的?.{0,8}(软件|产品|游戏|app)|通用(财务|管理)?软件.{0,10}(卖|销售|按套)|按套(卖|销售)|面向市场.{0,8}(软件|产品)|(sell|selling|license|licensing) (our|its) own .{0,20}(software|product|app)|off-the-shelf`),
 		Unless: re(`定制|为客户开发|根据客户需求|customi[sz]ed|bespoke|按需|订阅|saas|云服务`), Refs: []string{"I11.exclude.1"}},
-	{Name: "销售给个人", When: re(`卖.{0,4}给(个人|消费者|老百姓|散户|居民)|(个人|居民|家庭)(学员|用户|客户)?.{0,10}(买|购买|上门)|给(附近)?居民|面向(个人|消费者|c端)|个人用户|c端用户|to (individual|private) (customers|consumers|buyers)|to consumers|b2c|sell(ing)? .{0,30}to (the public|individuals)`),
+	{Name: "销售给个人", When: re(`卖.{0,4}给(个人|消费者|老百姓|散户|居民)|(向|对|给)(个人|消费者|个人消费者|散户|居民).{0,8}(销售|出售|售卖|卖)|(个人|居民|家庭)(学员|用户|客户)?.{0,10}(买|购买|上门)|给(附近)?居民|面向(个人|消费者|c端)|个人用户|c端用户|to (individual|private) (customers|consumers|buyers)|to consumers|b2c|sell(ing)? .{0,30}to (the public|individuals)`),
 		Unless: re(`交易平台|众包|撮合`), Refs: []string{"rule.5.step1.2", "rule.5.step1.3"}},
 	{Name: "组织内部自我服务", When: re(`(给|为)(我们)?(自己|本公司|本企业|集团内部自己)(的)?(公司|企业|产品)?(做|开发|搭建|使用|用|维护|研发)|自己(研发|开发|做)|自家|自己(公司)?(内部)?(用|使用)|内部自用|自主开展|自主研发.{0,10}(自用|内部)|for (our|its) own (use|company|internal)|in-house (team|department|use)|internal use only`),
 		Unless: re(`客户|委托|外包给|为客户|甲方|乙方|client|customer|outsourc`), Refs: []string{"scope.feature.3.2", "I21.exclude.1"}},
@@ -114,7 +114,7 @@ var (
 	reEssence   = re(`(用|通过|依托|基于|利用|借助|在)(我们|自己|自有|自建|自研|我方)?(的)?.{0,10}(系统|平台|软件|saas|云平台).{0,16}(为|给|帮|替)?.{0,12}(提供|代|负责|处理|做|运营|管理|办理)|(using|on|through|via) (our|its) own .{0,20}(system|platform|software)`)
 	reBuildSys  = re(`(搭建|开发|建设|定制|研发|编写|做一套|做个|build|develop|implement).{0,12}(系统|平台|软件|app|system|platform|software)|(系统|平台|软件|app|system|platform|software).{0,4}(开发|研发|搭建|定制|development)`)
 	reFreeHW    = re(`免费(提供|赠送|送|配套|附送).{0,12}(设备|硬件|终端|摄像头|传感器)|(free|free of charge|at no cost).{0,20}(hardware|equipment|devices|cameras|sensors)|(hardware|equipment|devices).{0,12}(free|at no cost)`)
-	reSale      = re(`(销售|卖|出售|售出|sell|selling|sold|sale of).{0,12}(设备|产品|机器|硬件|整机|仪器|服务器|电脑|equipment|machines?|products?|hardware|devices?|servers?)`)
+	reSale      = re(`(销售|卖|出售|售出|sell|selling|sold|sale of).{0,12}(设备|产品|机器|机床|机械|车辆|终端|软硬件|硬件|整机|仪器|服务器|电脑|equipment|vehicles?|machines?|products?|hardware|devices?|servers?)`)
 	reWithSvc   = re(`(附带|含|包含|包括|附送|捆绑|连同|送|赠|免费|with|including|plus|bundl).{0,32}(安装|调试|培训|维护|维保|运维|售后|服务|监测|installation|training|maintenance|service|monitoring|support)`)
 	reSeparate  = re(`单独(计价|报价|列明|收费)|分别(计价|报价|列明|收费)|服务费.{0,6}\d|separately (priced|invoiced|listed)|service fee of|\d+\s*(万元|万|元|%).{0,6}(服务|service)|(服务|service).{0,8}\d+\s*(万元|万|元|%)`)
 	reTwoThings = re(`同时|以及|并且|并|和|及|还|plus|as well as|and also|\band\b`)
@@ -243,6 +243,9 @@ func (s *state) pricedItems() bool {
 	if len(items) < 2 {
 		return false
 	}
+	if len(items) > maxItems {
+		items = items[:maxItems] // a contract is not a list of thousands of priced services
+	}
 	for i := range items {
 		if reSale.MatchString(items[i].text) && !reWithSvc.MatchString(items[i].text) {
 			items[i].code = decision.OUT // the product itself is not a service
@@ -273,6 +276,9 @@ func (s *state) pricedItems() bool {
 	s.cite("rule.1")
 	return true
 }
+
+// maxItems bounds the priced items classified one by one.
+const maxItems = 20
 
 var reItemSep = re(`[；;。\n]|，|,|、`)
 
