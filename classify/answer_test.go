@@ -42,7 +42,7 @@ func TestIsGuidanceQuestion(t *testing.T) {
 		{"description en", "We develop a mobile banking app for a bank.", false, ""},
 		{"contract description en", "The contract covers software development and call centre outsourcing.", false, ""},
 		{"matchmaking description", "为电商平台提供众包交易撮合服务", false,
-			"known: 撮合 alone makes a description a guidance question: 「为电商平台提供众包交易撮合服务」 gets kind guidance, no code"},
+			""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,15 +68,15 @@ func TestGuidance(t *testing.T) {
 			[]string{"platform.condition.1", "platform.condition.2", "platform.condition.3"}, ""},
 		{"government procurement", "政府采购网算不算交易平台？", "", []string{"platform.p1.3"}, ""},
 		{"definition", "什么是服务外包？", "", []string{"scope.def"},
-			"known: 「什么是服务外包？」 does not cite scope.def, the definition (at 8a71c25 it cites platform.form.8, platform.form.14, table.2, platform.form); 「服务外包的定义是什么？」 and 「What is service outsourcing?」 miss it too"},
+			""},
 		{"definition words", "服务外包的定义和内涵", "", []string{"scope.def"},
-			"known: 「服务外包的定义和内涵」 cites scope.p1 and every scope.feature passage, but not scope.def"},
+			""},
 		{"K13 vs B33", "K13 和 B33 有什么区别？", "", []string{"K13.def", "B33.def"}, ""},
 		{"I23 vs B22", "I23 和 B22 有什么区别？", "", []string{"I23.def", "B22.def", "I23.exclude.3"}, ""},
 		{"how many classes", "服务外包分为几个大类？", "", []string{"table.1"}, ""},
 		{"deadline zh", "交易平台每年什么时候报送数据？", "", []string{"platform.p6.3"}, ""},
 		{"deadline en", "What is the deadline for trading platforms to report their annual data?", "en", []string{"platform.p6.3"},
-			"known: English reporting-deadline questions never cite platform.p6.3 (每年 1 月 10 日前…报送数据): 「What is the deadline for trading platforms to report their annual data?」 cites nothing at 8a71c25 (earlier: I23.def); the Chinese question works"},
+			""},
 		{"BPO and KPO", "服务合同跨 BPO、KPO 两大类时如何归类？", "", []string{"rule.4.2"}, ""},
 	}
 	f := world(t)

@@ -723,6 +723,17 @@ func (s *state) decision() decision.Decision {
 		cl, _ := s.g.Class(c.Code)
 		d.Candidates = append(d.Candidates, decision.Candidate{Code: c.Code, Name: cl.Name, Score: round2(c.Score)})
 	}
+	if s.code != "" {
+		// Candidates are ranked best first: the decided code leads with its confidence, and the others
+		// share what is left of the probability in the retrieval's order.
+		for i := range d.Candidates {
+			if d.Candidates[i].Code == s.code {
+				d.Candidates[i].Score = d.Confidence
+			} else {
+				d.Candidates[i].Score = round2(math.Min(d.Candidates[i].Score*(1-d.Confidence), d.Confidence))
+			}
+		}
+	}
 	if s.code != "" && (len(d.Candidates) == 0 || d.Candidates[0].Code != s.code) {
 		// The decided code leads the candidates, with the decision's confidence.
 		cl, _ := s.g.Class(s.code)

@@ -25,7 +25,7 @@ type scopeClause struct {
 const devWork = `开发|研发|搭建|定制|设计|编写|软件|系统|小程序|平台|规划|方案|咨询|\b(app|apps|develop\w*|build|builds|built|design\w*|software|systems?|platforms?|consult\w*|plan|planning)\b`
 
 var scopeClauses = []scopeClause{
-	{Name: "劳务派遣", When: re(`劳务派遣|派遣.{0,4}(员工|工人|人员|劳务|普工|工人|司机)|派.{0,6}(普工|工人)|人力派遣|劳务外包|labou?r dispatch|staffing agenc|dispatch(ed|ing)? (workers|staff|labou?r)|temp(orary)? (staff|workers|labou?r)`),
+	{Name: "劳务派遣", When: re(`劳务派遣|派遣.{0,4}(员工|工人|人员|劳务|普工|司机|临时工|工)|临时工|派遣工|派.{0,6}(普工|工人)|人力派遣|劳务外包|labou?r dispatch|staffing agenc|dispatch(ed|ing)? (workers|staff|labou?r)|temp(orary)? (staff|workers|labou?r)`),
 		Unless: re(`驻场开发|软件|系统|平台|开发|搭建|招聘流程|rpo|recruitment process|software|system|platform|payroll|薪酬|社保`), Refs: []string{"B11.exclude.1", "B11.typical.1.exclude.1"}},
 	{Name: "生产车间承包", When: re(`车间承包|承包.{0,10}车间|生产线承包|来料加工|代工生产|oem|contract manufactur|委托.{0,8}生产|代为生产|生产一批|加工.{0,4}原材料|原材料.{0,6}(生产|加工)`),
 		Unless: re(`设计|研发|develop|design|测试|检测`), Refs: []string{"B11.exclude.1", "rule.5.step1.3"}},

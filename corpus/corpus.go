@@ -29,7 +29,7 @@ type Class struct {
 	Name   string `json:"name"`
 	NameEN string `json:"name_en"`
 	Level  Level  `json:"level"`
-	Parent string `json:"parent,omitempty"`
+	Parent string `json:"parent"`
 }
 
 // Kind says what a passage is.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -160,9 +161,9 @@ func (a *App) classifyLine(ctx context.Context, line string, readErr error) deci
 		Text *string         `json:"text"`
 	}
 	if err := json.Unmarshal([]byte(line), &req); err != nil {
-		return bad("", "invalid JSON: "+err.Error())
+		return bad("", `invalid JSON: each line must be an object like {"id": "1", "text": "…"}`)
 	}
-	id := strings.Trim(string(req.ID), `"`)
+	id := idString(req.ID)
 	if req.Text == nil {
 		return bad(id, `missing "text"`)
 	}
@@ -172,6 +173,18 @@ func (a *App) classifyLine(ctx context.Context, line string, readErr error) deci
 	}
 	d.ID = id
 	return d
+}
+
+// idString echoes a request id: a JSON string as its value, a number as written, null or absent as "".
+func idString(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	if t := strings.TrimSpace(string(raw)); t != "null" {
+		return t
+	}
+	return ""
 }
 
 func (a *App) categories() error {
@@ -194,6 +207,9 @@ func (a *App) search(ctx context.Context, args []string) error {
 	text := strings.Join(args, " ")
 	if err := a.load(); err != nil {
 		return err
+	}
+	if err := a.eng.Validate(text); err != nil {
+		return fmt.Errorf("search: %w", err)
 	}
 	res, err := a.idx.Search(ctx, text, 10)
 	if err != nil {
@@ -226,21 +242,30 @@ func (a *App) chat(ctx context.Context) error {
 		return err
 	}
 	convs := bot.New(a.eng, bot.Options{Logger: a.lg})
-	in := bufio.NewScanner(a.stdin)
-	in.Buffer(make([]byte, 64<<10), 1<<20)
+	in := bufio.NewReader(a.stdin)
 	fmt.Fprintln(a.stdout, "fenlei chat — describe your service, ask about the guidance, or type help. Ctrl-D to quit.")
 	for {
 		fmt.Fprint(a.stdout, "> ")
-		if !in.Scan() {
-			fmt.Fprintln(a.stdout)
-			return in.Err()
-		}
-		d, err := convs.Turn(ctx, "cli", in.Text(), nil)
-		if err != nil {
-			fmt.Fprintln(a.stdout, bot.Message(err, bot.DetectLang(in.Text()), bot.DefaultMaxMessage))
+		line, err := readLine(in, 1<<20)
+		switch {
+		case errors.Is(err, errLineTooLong):
+			fmt.Fprintln(a.stdout, bot.Message(bot.ErrTooLong, "zh", bot.DefaultMaxMessage))
 			continue
+		case errors.Is(err, io.EOF) && line == "":
+			fmt.Fprintln(a.stdout)
+			return nil
+		case err != nil && !errors.Is(err, io.EOF):
+			return err
 		}
-		fmt.Fprintln(a.stdout, d.Text())
+		d, terr := convs.Turn(ctx, "cli", line, nil)
+		if terr != nil {
+			fmt.Fprintln(a.stdout, bot.Message(terr, bot.DetectLang(line), bot.DefaultMaxMessage))
+		} else {
+			fmt.Fprintln(a.stdout, d.Text())
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
 	}
 }
 
@@ -259,8 +284,12 @@ func (a *App) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "fenlei: serving on %s (engine: %s)\n", a.cfg.Addr, engineName(a.cfg))
-	return srv.Run(ctx)
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintf(a.stderr, "fenlei: serving on http://%s (engine: %s)\n", ln.Addr(), engineName(a.cfg))
+	return srv.Serve(ctx, ln)
 }
 
 func (a *App) discord(ctx context.Context) error {

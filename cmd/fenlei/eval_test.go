@@ -122,7 +122,7 @@ func TestEvalReportHTML(t *testing.T) {
 		t.Fatalf("--report wrote no file: %v", err)
 	}
 	html := string(b)
-	for _, w := range []string{"<html", "<svg", "t07"} {
+	for _, w := range []string{"<html", "<svg", "sub-class"} {
 		if !strings.Contains(html, w) {
 			t.Errorf("HTML report lacks %q", w)
 		}

@@ -67,6 +67,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	}
 	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "ask", "classify", "categories", "search", "chat", "serve", "discord", "eval":
+	default:
+		fmt.Fprintf(stderr, "fenlei: unknown command %q\n\n%s", cmd, usage)
+		return errUsage
+	}
 	cfg, fs := newConfig(cmd, getenv)
 	fs.SetOutput(stderr)
 	if err := fs.Parse(rest); err != nil {
@@ -92,11 +98,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return app.serve(ctx)
 	case "discord":
 		return app.discord(ctx)
-	case "eval":
+	default: // "eval"
 		return app.eval(ctx)
 	}
-	fmt.Fprintf(stderr, "fenlei: unknown command %q\n\n%s", cmd, usage)
-	return errUsage
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
