@@ -443,9 +443,9 @@ func selfService(text string) bool {
 // ---- B3: repair and maintenance ----------------------------------------------------------------
 
 var (
-	reRepair        = re(`维修|维护保养|保养|维保|大修|检修|修理|改造服务|repair|overhaul|maintenance|mro\b`)
+	reRepair        = re(`维修|维护保养|保养|维保|(大|中|小|检|级|翻)修|修理|改造服务|repair|overhaul|maintenance|mro\b`)
 	reMedical       = re(`医|诊断|病|b超|ct\b|核磁|x光|x射线|超声|透析|呼吸机|监护仪|medical|hospital|clinic|mri|ultrasound|x-ray|diagnos|patient`)
-	reNotRepairWork = re(`开发|研发|设计|搭建|软件|系统|app|平台|检测|测试|develop|design|software|system|platform|testing`)
+	reNotRepairWork = re(`开发|研发|设计|搭建|检测|测试|软件|develop|design|software|testing`)
 )
 
 // repairDomains are the equipment of B31–B34's definitions.
@@ -752,12 +752,40 @@ func (s *state) decision() decision.Decision {
 			d.Candidates = d.Candidates[:5]
 		}
 	}
+	d.Candidates = withCatchAll(s.g, d.Candidates)
 	for _, ref := range s.cites {
 		p, _ := s.g.Passage(ref)
 		d.Citations = append(d.Citations, decision.Citation{Ref: p.Ref, Section: p.Section, Quote: p.Text, Line: p.Line})
 	}
 	d.Answer = s.answerText(d)
 	return d
+}
+
+// withCatchAll adds the catch-all sub-class ("其他…") of a middle class as the third alternative when the
+// two best candidates are listed classes of that middle class: what fits the middle class but neither
+// listed class is the catch-all's.
+func withCatchAll(g *corpus.Guidance, cs []decision.Candidate) []decision.Candidate {
+	if len(cs) < 2 || cs[0].Code == decision.OUT || cs[0].Code[:2] != cs[1].Code[:2] {
+		return cs
+	}
+	other, ok := g.Class(cs[0].Code[:2] + "9")
+	if !ok {
+		return cs
+	}
+	for _, c := range cs {
+		if c.Code == other.Code {
+			return cs
+		}
+	}
+	score := cs[1].Score
+	if len(cs) > 2 {
+		score = cs[2].Score
+	}
+	out := append(append(append([]decision.Candidate{}, cs[:2]...), decision.Candidate{Code: other.Code, Name: other.Name, Score: score}), cs[2:]...)
+	if len(out) > 5 {
+		out = out[:5]
+	}
+	return out
 }
 
 func (s *state) answerText(d decision.Decision) string {
