@@ -1,16 +1,26 @@
 // Package classify turns a free-text description into a Decision (CONTRACT.md): retrieve candidates,
 // take a suggestion (the offline engine's top candidate, or an LLM's when one is configured), then run the
-// rule layer, which has the last word.
+// rule layer, which has the last word. It also answers questions about the guidance (Guidance) and
+// explains why one class and not another (WhyNot).
 //
 // It promises: every Decision's code is one of the 45 sub-classes, "OUT", or "" with one clarifying
 // question; every citation is a passage of the guidance, quoted verbatim with its ref and section; every
 // change the rule layer makes is listed in Checks with the clause that justifies it; an LLM failure never
 // fails a request (the offline engine answers and Engine says so); the description is data, never
-// instructions (nothing in it can change the rules).
+// instructions (nothing in it can change the rules or the system prompt).
+//
+// The rule layer, in order: validity (LLM codes outside the set are replaced), evidence (an LLM code the
+// guidance does not support yields to a strong offline answer, flagged, at low confidence), scope
+// (activities section 一 and the exclusion lists put outside outsourcing → OUT, negations such as
+// "非强制" respected), section 三 (priced items split, product sales, free hardware, the essence of the
+// service, BPO+KPO → KPO), equipment repair (B3, by the equipment named), domain anchors (a class confined
+// to a domain, e.g. B24 to financial institutions, needs a word of it) and catch-alls yielding to listed
+// siblings, exclusions ("应纳入 X" followed, listing clauses matched item by item), one clarifying
+// question when the two best candidates tie, and the deciding citations.
 //
 // The guidance contradicts itself once: K31 sends 医疗诊断服务 to BPO while K13 lists 医学诊断服务 (by an
-// independent medical laboratory) as its typical business. fenlei follows K13 for laboratory testing and
-// diagnosis services, the more specific clause, and cites both passages when the K31 exclusion matches.
+// independent medical laboratory) as its typical business. fenlei follows K13, the more specific clause,
+// cites both passages, and says so in the reason.
 package classify
 
 import (
