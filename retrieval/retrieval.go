@@ -159,7 +159,7 @@ type Hit struct {
 	Kind     corpus.Kind `json:"kind"`
 	Score    float64     `json:"score"`
 	Credits  []string    `json:"credits,omitempty"` // the sub-classes this hit counts for
-	Fragment string      `json:"fragment,omitempty"`
+	Fragment string      `json:"fragment,omitempty"` // the passage with the query's matches in 【】
 }
 
 // Category is one ranked sub-class with the hits that produced it.
@@ -206,12 +206,17 @@ func (x *Index) Search(ctx context.Context, text string, k int) (Result, error) 
 			present[p.Code] = true
 		}
 	}
+	terms := highlightTerms(clean, expanded)
 	for _, h := range res.Hits {
 		p, ok := x.g.Passage(h.ID)
 		if !ok {
 			continue
 		}
-		out.Passages = append(out.Passages, Hit{Ref: p.Ref, Code: p.Code, Kind: p.Kind, Score: h.Score, Credits: x.credits(p, present)})
+		hit := Hit{Ref: p.Ref, Code: p.Code, Kind: p.Kind, Score: h.Score, Credits: x.credits(p, present)}
+		if len(out.Passages) < highlighted {
+			hit.Fragment = highlight(p.Text, terms)
+		}
+		out.Passages = append(out.Passages, hit)
 	}
 	out.Categories = x.rank(out.Passages, k)
 	return out, nil
@@ -295,6 +300,9 @@ func (x *Index) credits(p corpus.Passage, present map[string]bool) []string {
 	}
 	return nil
 }
+
+// highlighted is how many of the best passages get a highlighted fragment.
+const highlighted = 10
 
 // Ranking parameters, tuned on the retrieval dev set (TestDevSet).
 var (

@@ -219,3 +219,27 @@ func BenchmarkSearch(b *testing.B) {
 	b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
 }
+
+func TestHighlight(t *testing.T) {
+	tests := []struct {
+		name, text, query string
+		expanded          []string
+		want              string
+	}{
+		{"bigram run", "软件产品测试服务，应纳入 I11 软件研发服务。", "软件产品测试", nil, "【软件产品测试】服务，应纳入 I11 【软件】研发服务。"},
+		{"expansion", "提供呼叫中心坐席。", "客服热线", []string{"呼叫中心"}, "提供【呼叫中心】坐席。"},
+		{"latin word", "指为客户提供手机 APP、微信平台应用", "mobile app", nil, "指为客户提供手机 【APP】、微信平台应用"},
+		{"no match", "工程施工及工程管理活动。", "手机", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := highlight(tt.text, highlightTerms(tt.query, tt.expanded))
+			if got != tt.want {
+				t.Errorf("highlight = %q, want %q", got, tt.want)
+			}
+			if got != "" && strings.NewReplacer("【", "", "】", "").Replace(got) != tt.text {
+				t.Errorf("removing the marks does not give the passage back: %q", got)
+			}
+		})
+	}
+}

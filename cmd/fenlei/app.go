@@ -231,7 +231,11 @@ func (a *App) search(ctx context.Context, args []string) error {
 			break
 		}
 		p, _ := a.g.Passage(h.Ref)
-		fmt.Fprintf(a.stdout, "  %6.2f  %-22s %s\n          「%s」\n", h.Score, h.Ref, p.Section, p.Text)
+		text := h.Fragment
+		if text == "" {
+			text = p.Text
+		}
+		fmt.Fprintf(a.stdout, "  %6.2f  %-22s %s\n          「%s」\n", h.Score, h.Ref, p.Section, text)
 	}
 	return nil
 }
