@@ -158,7 +158,7 @@ type Hit struct {
 	Code     string      `json:"code,omitempty"`
 	Kind     corpus.Kind `json:"kind"`
 	Score    float64     `json:"score"`
-	Credits  []string    `json:"credits,omitempty"` // the sub-classes this hit counts for
+	Credits  []string    `json:"credits,omitempty"`  // the sub-classes this hit counts for
 	Fragment string      `json:"fragment,omitempty"` // the passage with the query's matches in 【】
 }
 
