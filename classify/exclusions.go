@@ -1,0 +1,269 @@
+package classify
+
+import (
+	"math"
+	"strings"
+
+	"fenlei/corpus"
+	"fenlei/decision"
+	"fenlei/retrieval"
+)
+
+// ---- rule 2: exclusions -------------------------------------------------------------------------
+
+// exclusionRule follows an exclusion clause of the suggested sub-class or its middle class that the
+// description matches: to its target, or OUT / lower confidence when it sends nowhere.
+func (s *state) exclusionRule() {
+	if s.code == "" || s.code == decision.OUT {
+		return
+	}
+	for hop := 0; hop < 3; hop++ {
+		p, ok := s.matchedExclusion(s.code)
+		if !ok {
+			return
+		}
+		to := s.resolveTargets(p.Targets)
+		if len(p.Targets) == 0 {
+			to = s.bestNamed(p)
+		}
+		if follow, ok := contradictions[p.Ref]; ok {
+			to = follow.code
+			s.cite(follow.ref)
+		}
+		switch {
+		case to != "" && to != s.code:
+			s.check(decision.Check{Rule: "exclusion", Status: "redirected", From: s.code, To: to, Ref: p.Ref})
+			s.cite(p.Ref)
+			s.code = to
+			continue
+		case len(p.Targets) == 0 && selfService(p.Text):
+			// "企业自主开展的…" and the like: in-house work is not outsourcing when the description says so.
+			if s.has(inHouse) {
+				s.check(decision.Check{Rule: "exclusion", Status: "out", From: s.code, To: decision.OUT, Ref: p.Ref})
+				s.cite(p.Ref, "scope.feature.3.2")
+				s.code = decision.OUT
+				s.fixed = true
+				return
+			}
+			return
+		case len(p.Targets) == 0:
+			s.check(decision.Check{Rule: "exclusion", Status: "lowered", From: s.code, Ref: p.Ref,
+				Detail: "the description matches a clause this class excludes"})
+			s.cite(p.Ref)
+			s.conf = math.Min(s.conf, 0.4)
+		}
+		return
+	}
+}
+
+// matchedExclusion returns the exclusion of code (or of its middle class) that the description matches
+// best; a clause that redirects wins over one that sends nowhere. A clause listing several services
+// ("金融领域的呼叫中心服务、数据处理服务、…") matches when one of them does.
+func (s *state) matchedExclusion(code string) (corpus.Passage, bool) {
+	var best corpus.Passage
+	bestCov, found := 0.0, false
+	c, _ := s.g.Class(code)
+	for _, owner := range []string{code, c.Parent} {
+		for _, p := range s.g.PassagesOf(owner) {
+			if p.Kind != corpus.KindExclude {
+				continue
+			}
+			cov, n := s.clauseCoverage(subject(p.Text))
+			need := 0.6
+			if s.retrieved(p.Ref) {
+				need = 0.45
+			}
+			if cov < need || n < 2 || s.explains(p.Text) <= s.ownCoverage(code) {
+				continue // a typical business of the class explains the description better than the clause
+			}
+			if len(p.Targets) > 0 || s.bestNamed(p) != "" {
+				cov += 1 // a clause that sends somewhere beats one that does not
+			}
+			if cov > bestCov {
+				best, bestCov, found = p, cov, true
+			}
+		}
+	}
+	return best, found
+}
+
+// ownCoverage is how much of the description the class's best typical business explains.
+func (s *state) ownCoverage(code string) float64 {
+	best := 0.0
+	for _, p := range s.g.PassagesOf(code) {
+		if p.Kind == corpus.KindTypical {
+			best = math.Max(best, s.explains(p.Title+p.Text))
+		}
+	}
+	return best
+}
+
+// explains is the share of the description's own bigrams (without lexicon expansions) found in text.
+func (s *state) explains(text string) float64 {
+	q := bigrams(retrieval.Normalize(s.text))
+	p := bigrams(text)
+	total, hit := 0, 0
+	for g := range q {
+		if stopGrams[g] {
+			continue
+		}
+		total++
+		if p[g] {
+			hit++
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(hit) / float64(total)
+}
+
+// clauseCoverage is the coverage of a clause, or of its best item when it lists several services
+// ("金融领域的呼叫中心服务、数据处理服务、…", "基于电子商务渠道的营销推广服务、电子商务代运营服务").
+func (s *state) clauseCoverage(clause string) (float64, int) {
+	cov, n := s.coverage(clause)
+	items := strings.Split(strings.TrimRight(clause, "等。"), "、")
+	if len(items) < 2 {
+		return cov, n
+	}
+	for _, it := range items {
+		if !strings.HasSuffix(it, "服务") {
+			return cov, n // a list of objects ("呼叫中心软件、系统、平台的研发"), not of services
+		}
+	}
+	prefix := ""
+	if i := strings.Index(items[0], "的"); i > 0 {
+		prefix = items[0][:i+len("的")] // "金融领域的" qualifies every item
+	}
+	for i, it := range items {
+		cands := []string{it}
+		if i > 0 && prefix != "" {
+			cands = append(cands, prefix+it)
+		}
+		for _, x := range cands {
+			if c, m := s.coverage(x); c > cov && m >= 2 {
+				cov, n = c, m
+			}
+		}
+	}
+	return cov, n
+}
+
+// namedClasses are the other sub-classes a listing exclusion names without a code:
+// "金融领域的呼叫中心服务、数据处理服务…" (B24) names B23 and B21.
+func (s *state) namedClasses(p corpus.Passage) []string {
+	if !strings.Contains(p.Text, "、") {
+		return nil
+	}
+	var out []string
+	for _, c := range s.g.Subclasses() {
+		core := strings.TrimSuffix(strings.TrimSuffix(c.Name, "服务"), "管理")
+		if c.Code != p.Code && len([]rune(core)) >= 3 && strings.Contains(p.Text, core) {
+			out = append(out, c.Code)
+		}
+	}
+	return out
+}
+
+// bestNamed picks, among the classes a listing exclusion names, the one the description matches best.
+func (s *state) bestNamed(p corpus.Passage) string {
+	best, bestCov := "", 0.0
+	for _, code := range s.namedClasses(p) {
+		c, _ := s.g.Class(code)
+		if cov, n := s.coverage(c.Name); n >= 2 && cov > bestCov {
+			best, bestCov = code, cov
+		}
+	}
+	return best
+}
+
+// looseExclusion returns an ITO-redirecting exclusion of code whose subject the description half-matches.
+func (s *state) looseExclusion(code string) (corpus.Passage, bool) {
+	for _, p := range s.g.PassagesOf(code) {
+		if p.Kind != corpus.KindExclude || len(p.Targets) == 0 {
+			continue
+		}
+		if cov, n := s.coverage(subject(p.Text)); cov >= 0.3 && n >= 2 {
+			return p, true
+		}
+	}
+	return corpus.Passage{}, false
+}
+
+// retrieved reports whether a passage is among the strongest retrieved hits.
+func (s *state) retrieved(ref string) bool {
+	if len(s.res.Passages) == 0 {
+		return false
+	}
+	top := s.res.Passages[0].Score
+	for i, h := range s.res.Passages {
+		if i >= 8 {
+			break
+		}
+		if h.Ref == ref && h.Score >= 0.5*top {
+			return true
+		}
+	}
+	return false
+}
+
+// contradictions records where the guidance contradicts itself and which clause fenlei follows:
+// K31 sends 医疗诊断服务 to BPO, while K13 lists 医学诊断服务 by independent laboratories as its typical
+// business. The more specific K13 clause is followed, and both are cited.
+var contradictions = map[string]struct{ code, ref string }{
+	"K31.exclude.1": {code: "K13", ref: "K13.typical.1"},
+}
+
+// resolveTargets picks one sub-class for an exclusion's targets: the code itself, or for a major class or
+// several codes the best retrieved candidate among them (a major's first development class otherwise).
+func (s *state) resolveTargets(targets []string) string {
+	if len(targets) == 0 {
+		return ""
+	}
+	if len(targets) == 1 {
+		if c, ok := s.g.Class(targets[0]); ok && c.Level == corpus.Sub {
+			return c.Code
+		}
+	}
+	in := func(code string) bool {
+		for _, t := range targets {
+			if t == code || strings.HasPrefix(code, t[:1]) && len(t) == 3 && t[1] > '9' {
+				return true
+			}
+		}
+		return false
+	}
+	for _, cat := range s.res.Categories {
+		if in(cat.Code) && cat.Code != s.code {
+			return cat.Code
+		}
+	}
+	// No candidate of the target class was retrieved: its first sub-class stands for it.
+	for _, t := range targets {
+		for _, c := range s.g.Subclasses() {
+			if c.Code == t || (len(t) == 3 && t[1] > '9' && c.Code[:1] == t[:1]) {
+				return c.Code
+			}
+		}
+	}
+	return ""
+}
+
+// subject is the part of an exclusion before its redirect ("软件产品测试服务，应纳入 I11 …" → "软件产品测试服务").
+func subject(text string) string {
+	for _, sep := range []string{"，应纳入", "应纳入", "，纳入", "纳入相应"} {
+		if i := strings.Index(text, sep); i > 0 {
+			return text[:i]
+		}
+	}
+	return text
+}
+
+func selfService(text string) bool {
+	for _, w := range []string{"自主", "自身", "为自己", "内部", "组织内部"} {
+		if strings.Contains(text, w) {
+			return true
+		}
+	}
+	return false
+}
