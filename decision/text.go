@@ -88,7 +88,14 @@ func (d Decision) Text() string {
 		line("%s%s%s", l.need, colon, strings.TrimSpace(d.Question))
 	}
 
-	if len(d.Citations) > 0 {
+	if len(d.Citations) > 0 && quotesAll(answer, d.Citations) {
+		// The answer already quotes every citation (a guidance answer): list their refs only.
+		var refs []string
+		for _, c := range d.Citations {
+			refs = append(refs, c.Ref)
+		}
+		line("%s%s%s", l.citations, colon, strings.Join(refs, ", "))
+	} else if len(d.Citations) > 0 {
 		line("%s%s", l.citations, strings.TrimRight(colon, " "))
 		for i, c := range d.Citations {
 			head := c.Section
@@ -165,4 +172,14 @@ func (d Decision) name() string {
 		return d.NameEN
 	}
 	return d.Name
+}
+
+// quotesAll reports whether text quotes every citation in 「」.
+func quotesAll(text string, cs []Citation) bool {
+	for _, c := range cs {
+		if q := strings.TrimSpace(c.Quote); q == "" || !strings.Contains(text, "「"+q+"」") {
+			return false
+		}
+	}
+	return true
 }
