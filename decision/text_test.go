@@ -89,6 +89,15 @@ This is guidance, not an official ruling.`,
 仅供参考，不构成官方认定。`,
 		},
 		{
+			name: "guidance answer that quotes its citations lists refs once",
+			d: Decision{Kind: KindGuidance, Lang: "zh", Answer: "指引原文：\n- 「营业执照副本」（四 › 2）",
+				Citations: []Citation{{Ref: "platform.material.2", Quote: "营业执照副本"}}},
+			want: `指引原文：
+- 「营业执照副本」（四 › 2）
+依据：platform.material.2
+仅供参考，不构成官方认定。`,
+		},
+		{
 			name: "error and unknown status",
 			d: Decision{Lang: "en", Error: "line 3: invalid JSON", Code: "K21", Name: "x",
 				Checks: []Check{{Rule: "r", Status: "weird", To: "K22"}}},
