@@ -38,7 +38,7 @@ var scopeClauses = []scopeClause{
 	{Name: "律师服务", When: re(`律师|诉讼|打官司|出庭|代理.{0,4}案件|仲裁代理|lawyer|attorney|litigation|court (case|representation)|represent.{0,20}in court`),
 		Unless: re(`合同(起草|审查|审核|管理|模板)|合规|法律研究|案例研究|文书处理|法律流程|数据库|系统|软件|contract (drafting|management|review)|compliance|legal research|e-?discovery|document review`), Refs: []string{"B13.exclude.1"}},
 	{Name: "物业保安保洁食堂", When: re(`物业管理|物业服务|保安|安保|停车场管理|保洁|清洁|打扫|食堂|餐饮|团餐|绿化|园林养护|property management|security guards?|janitor|\bclean(s|ing)?\b|canteen|cafeteria|catering|gardening`),
-		Unless: re(devWork + `|数据|data`), Refs: []string{"B19.exclude.1"}},
+		Unless: re(`电梯|扶梯|elevator|escalator|` + devWork + `|数据|data`), Refs: []string{"B19.exclude.1"}},
 	{Name: "展位租赁", When: re(`展位(租赁|出租)|租.{0,4}展位|booth rental|rent(ing)? (an? )?(exhibition )?booth`), Refs: []string{"B19.exclude.2"}},
 	{Name: "仓储运输货代", When: re(`仓储|(管|代管|租赁|出租|运营)仓库|仓库(管理|运营|租赁|出租|代管)|运输|货运|货代|货物代理|快递|配送|拉货|送货|搬运|物流服务|freight|forward(ing|er)|warehousing|warehouse (space|storage|operations|management)|trucking|transport(ation)? (of|service)|shipping goods|courier|deliver(y|ing) (goods|parcels)`),
 		Unless: re(`方案|设计|规划|优化|咨询|系统|软件|供应链(方案|设计|规划|优化)|报关|维修|保养|repair|maint|\b(plan\w*|design\w*|consult\w*|optimi[sz]\w*|software|systems?)\b|supply chain (design|planning)`), Refs: []string{"B25.exclude.1"}},
