@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"fenlei/decision"
+	"fenlei/retrieval"
 )
 
 // ---- B3: repair and maintenance ----------------------------------------------------------------
@@ -33,7 +34,7 @@ func (s *state) repairRule() {
 	// The equipment named decides among B31–B34 when exactly one of their domains matches.
 	var named []string
 	for _, c := range []string{"B31", "B32", "B33", "B34"} {
-		if repairDomains[c].MatchString(s.norm) {
+		if repairDomains[c].MatchString(s.lower()) {
 			named = append(named, c)
 		}
 	}
@@ -69,8 +70,8 @@ var anchors = map[string]*regexp.Regexp{
 	"B24": re(`金融|银行|保险|证券|基金|信托|信用卡|银行卡|清算|理赔|定损|支付|信贷|贷款|bank|insur|financ|card|clearing|claims|securities|payment|loan|credit`),
 	"B33": reMedical,
 	"B31": re(`船|舰|海洋|海工|钻井平台|飞机|航空|航天|起落架|发动机|高铁|动车|列车|机车|地铁|轨道|汽车|车辆|车队|交通|ship|vessel|marine|offshore|aircraft|aviation|airline|engine|rail|train|metro|vehicle|fleet|car|truck|bus`),
-	"B32": re(`挖掘|铲|起重|吊车|叉车|工业车辆|压实|压路|桩|混凝土|钢筋|凿岩|气动|电梯|扶梯|工程机械|盾构|excavat|crane|forklift|loader|bulldozer|concrete|elevator|escalator|construction machinery|drill`),
-	"I36": re(`地理|地图|测绘|遥感|导航|定位|gis|北斗|gps|卫星|航测|测量|geo|map|survey|remote sensing|satellite|navigation|lidar`),
+	"B32": re(`挖掘|铲|起重|吊车|塔吊|吊装|履带|叉车|工业车辆|压实|压路|桩|混凝土|钢筋|凿岩|气动|电梯|扶梯|工程机械|盾构|excavat|crane|forklift|loader|bulldozer|concrete|elevator|escalator|construction machinery|drill`),
+	"I36": re(`地理|地图|测绘|遥感|导航|定位|gis|北斗|gps|卫星|航测|测量|摄影测量|倾斜摄影|实景|三维建模|激光点云|无人机航拍|geo|map|survey|remote sensing|satellite|navigation|lidar`),
 	"I34": re(`区块链|链上|分布式账本|共识|智能合约|溯源|数字藏品|nft|blockchain|ledger|smart contract|web3|crypto`),
 	"K31": re(`药|医|生物|基因|临床|测序|疫苗|抗体|细胞|化合物|器械|中医|cro|drug|pharma|bio|gene|clinical|medical|vaccine|antibod|cell|molecul|genom`),
 	"K32": re(`新能源|核电|太阳能|光伏|风电|风能|生物质|储能|电池|智能电网|氢|充电|solar|wind|nuclear|energy|battery|grid|hydrogen|photovoltaic|pv\b`),
@@ -80,12 +81,12 @@ var anchors = map[string]*regexp.Regexp{
 // specificRule applies the anchors, and lets a catch-all sub-class ("其他…", code ending in 9) yield to a
 // specific sibling that the search also supports.
 func (s *state) specificRule() {
-	if p, ok := anchors[s.code]; ok && !p.MatchString(s.norm) {
+	if p, ok := anchors[s.code]; ok && !p.MatchString(s.lower()) {
 		for _, c := range s.res.Categories {
 			if c.Code == s.code {
 				continue
 			}
-			if q, ok := anchors[c.Code]; ok && !q.MatchString(s.norm) {
+			if q, ok := anchors[c.Code]; ok && !q.MatchString(s.lower()) {
 				continue
 			}
 			s.check(decision.Check{Rule: "domain", Status: "redirected", From: s.code, To: c.Code, Ref: s.code + ".def",
@@ -98,7 +99,7 @@ func (s *state) specificRule() {
 	if strings.HasSuffix(s.code, "9") {
 		for _, c := range s.res.Categories {
 			if c.Code != s.code && strings.HasPrefix(c.Code, s.code[:2]) && c.Score >= catchAllYield {
-				if q, ok := anchors[c.Code]; ok && !q.MatchString(s.norm) {
+				if q, ok := anchors[c.Code]; ok && !q.MatchString(s.lower()) {
 					continue
 				}
 				s.check(decision.Check{Rule: "catch-all", Status: "redirected", From: s.code, To: c.Code, Ref: s.code + ".def",
@@ -112,3 +113,7 @@ func (s *state) specificRule() {
 
 // catchAllYield: the score (relative to the best) a specific sibling needs to take over from a catch-all.
 const catchAllYield = 0.6
+
+// lower is the description itself, normalised, without lexicon expansions: a domain is named by the
+// user, not inferred from a synonym.
+func (s *state) lower() string { return retrieval.Normalize(s.text) }

@@ -149,12 +149,9 @@ func (s *state) clauseCoverage(clause string) (float64, int) {
 	return cov, n
 }
 
-// namedClasses are the other sub-classes a listing exclusion names without a code:
-// "金融领域的呼叫中心服务、数据处理服务…" (B24) names B23 and B21.
+// namedClasses are the other sub-classes an exclusion names without a code:
+// "金融领域的呼叫中心服务、数据处理服务…" (B24) names B23 and B21; "信息技术解决方案咨询" (K12) names I14.
 func (s *state) namedClasses(p corpus.Passage) []string {
-	if !strings.Contains(p.Text, "、") {
-		return nil
-	}
 	var out []string
 	for _, c := range s.g.Subclasses() {
 		core := strings.TrimSuffix(strings.TrimSuffix(c.Name, "服务"), "管理")
@@ -214,6 +211,11 @@ var contradictions = map[string]struct{ code, ref string }{
 	"K31.exclude.1": {code: "K13", ref: "K13.typical.1"},
 }
 
+var (
+	reDevWork = re(`开发|研发|编写|定制|搭建|驻场|编码|develop|build|coding|programming`)
+	reOpsWork = re(`运维|维护|运行|托管|监控|operat|maintain|maintenance|monitor|hosting`)
+)
+
 // resolveTargets picks one sub-class for an exclusion's targets: the code itself, or for a major class or
 // several codes the best retrieved candidate among them (a major's first development class otherwise).
 func (s *state) resolveTargets(targets []string) string {
@@ -223,6 +225,15 @@ func (s *state) resolveTargets(targets []string) string {
 	if len(targets) == 1 {
 		if c, ok := s.g.Class(targets[0]); ok && c.Level == corpus.Sub {
 			return c.Code
+		}
+	}
+	// "应纳入 I 信息技术外包" for building or running systems: development is I11, operation I21.
+	if len(targets) == 1 && targets[0] == "ITO" {
+		switch dev, ops := reDevWork.MatchString(s.text), reOpsWork.MatchString(s.text); {
+		case dev && !ops:
+			return "I11"
+		case ops && !dev:
+			return "I21"
 		}
 	}
 	in := func(code string) bool {

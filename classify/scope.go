@@ -112,7 +112,7 @@ func (s *state) scopeRule() {
 var (
 	reAmount    = re(`(\d+(?:\.\d+)?)\s*(万元|万|千元|元|亿|k|m|million|thousand|rmb|yuan|usd|美元|dollars?)`)
 	reEssence   = re(`(用|通过|依托|基于|利用|借助|在)(我们|自己|自有|自建|自研|我方)?(的)?.{0,10}(系统|平台|软件|saas|云平台).{0,16}(为|给|帮|替)?.{0,12}(提供|代|负责|处理|做|运营|管理|办理)|(using|on|through|via) (our|its) own .{0,20}(system|platform|software)`)
-	reBuildSys  = re(`(搭建|开发|建设|定制|研发|编写|做一套|做个|build|develop|implement).{0,12}(系统|平台|软件|app|system|platform|software)|(系统|平台|软件|app|system|platform|software).{0,4}(开发|研发|搭建|定制|development)`)
+	reBuildSys  = re(`(搭建|搭一?套|搭个|开发|建设|定制|研发|编写|做一套|做个|build|develop|implement).{0,12}(系统|平台|软件|app|system|platform|software)|(系统|平台|软件|app|system|platform|software).{0,4}(开发|研发|搭建|定制|development)`)
 	reFreeHW    = re(`免费(提供|赠送|送|配套|附送).{0,12}(设备|硬件|终端|摄像头|传感器)|(free|free of charge|at no cost).{0,20}(hardware|equipment|devices|cameras|sensors)|(hardware|equipment|devices).{0,12}(free|at no cost)`)
 	reSale      = re(`(销售|卖|出售|售出|sell|selling|sold|sale of).{0,12}(设备|产品|机器|机床|机械|车辆|终端|软硬件|硬件|整机|仪器|服务器|电脑|软件许可|许可|授权|(一|两|二|三|四|五|六|七|八|九|十|几|多|\d+)\s*(台|套|批)|licen[cs]es?|equipment|vehicles?|machines?|products?|hardware|devices?|servers?)`)
 	reWithSvc   = re(`(附带|含|包含|包括|附送|捆绑|连同|送|赠|免费|with|including|plus|bundl).{0,32}(安装|调试|培训|维护|维保|运维|售后|服务|监测|installation|training|maintenance|service|monitoring|support)`)
@@ -154,7 +154,7 @@ func (s *state) contractRules() {
 	}
 	// Rule 2, the other way: building a system for a business function is ITO, whatever the function
 	// (B11, B12, B23 and B21 exclude the development of their systems).
-	if reBuildSys.MatchString(s.text) && !reEssence.MatchString(s.text) && strings.HasPrefix(s.code, "B") {
+	if reBuildSys.MatchString(s.text) && !reEssence.MatchString(s.text) && (strings.HasPrefix(s.code, "B") || strings.HasPrefix(s.code, "K1")) {
 		to := "I11" // 软件研发, unless a more specific ITO class is a strong candidate
 		if b := s.bestOf("I"); b != "" && s.score(b) >= 0.5 {
 			to = b
@@ -172,7 +172,7 @@ func (s *state) contractRules() {
 	}
 	// Rule 4: a contract spanning BPO and KPO is classified as KPO.
 	if strings.HasPrefix(s.code, "B") && reTwoThings.MatchString(s.text) {
-		if k := s.bestOf("K"); k != "" && s.score(k) >= 0.6 {
+		if k := s.bestOf("K"); k != "" && s.score(k) >= bpoKpoScore {
 			s.check(decision.Check{Rule: "contract.bpo_kpo", Status: "redirected", From: s.code, To: k, Ref: "rule.4.2",
 				Detail: "a contract spanning BPO and KPO goes to KPO"})
 			s.cite("rule.4.2")
@@ -180,6 +180,9 @@ func (s *state) contractRules() {
 		}
 	}
 }
+
+// bpoKpoScore is the support (relative to the best) a KPO candidate needs for rule 4 to apply.
+const bpoKpoScore = 0.6
 
 // bestOf is the best retrieved candidate whose code starts with letter.
 func (s *state) bestOf(letter string) string {
