@@ -39,7 +39,7 @@ func TestDevSetGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cases []eval.Case
-	for _, f := range []string{"testdata/cases.jsonl", "testdata/questions.jsonl"} {
+	for _, f := range []string{"testdata/cases.jsonl", "testdata/shadow.jsonl", "testdata/questions.jsonl"} {
 		cs, err := eval.LoadFile(f)
 		if err != nil {
 			t.Fatal(err)
