@@ -36,3 +36,24 @@ func normSpace(s string) string {
 	}
 	return string(out)
 }
+
+func TestAffirmed(t *testing.T) {
+	canteen := re(`食堂`)
+	tests := []struct {
+		name, text string
+		want       bool
+	}{
+		{"the service", "我们给园区企业承包员工食堂", true},
+		{"only clause", "食堂外包", true},
+		{"negated", "不含食堂，只做软件测试", false},
+		{"aside", "主要给汽车零部件厂做材料试验，一年三千多个样品，食堂伙食还不错。", false},
+		{"aside that is the activity", "我们做食堂，服务很好", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := affirmed(canteen, tt.text); got != tt.want {
+				t.Errorf("affirmed(%q) = %v, want %v", tt.text, got, tt.want)
+			}
+		})
+	}
+}

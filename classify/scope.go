@@ -65,19 +65,46 @@ var scopeClauses = []scopeClause{
 // reNegation ends a text that negates what follows: "（不包括展位出租）", "非强制", "not a statutory audit".
 var reNegation = re(`((不|非|无|未|没有|不含|不包括|不是|并非|不属于|不出|不做|除)[^，。；,;、不仅只]{0,5}|\b(excluding|without|not|no|non-?)\s*(an?|the)?\s*)$`)
 
-// affirmed reports whether p matches text somewhere that is not negated just before.
+// affirmed reports whether p matches text somewhere that is not negated just before, outside a remark
+// beside the point (an aside such as "…，食堂伙食还不错" describes nothing delivered).
 func affirmed(p *regexp.Regexp, text string) bool {
 	for _, m := range p.FindAllStringIndex(text, -1) {
 		before := []rune(text[:m[0]])
 		if len(before) > 8 {
 			before = before[len(before)-8:]
 		}
-		if !reNegation.MatchString(string(before)) {
-			return true
+		if reNegation.MatchString(string(before)) || isAside(text, m[0]) {
+			continue
 		}
+		return true
 	}
 	return false
 }
+
+// isAside reports whether the clause of text around byte offset at is a remark beside the point.
+func isAside(text string, at int) bool {
+	start, end := 0, len(text)
+	for _, b := range reClause.FindAllStringIndex(text, -1) {
+		if b[1] <= at {
+			start = b[1]
+		} else if b[0] >= at {
+			end = b[0]
+			break
+		}
+	}
+	clause := text[start:end]
+	whole := start == 0 && end == len(text)
+	return !whole && reAside.MatchString(clause) && !reActivity.MatchString(clause)
+}
+
+// reAside marks a remark beside the point ("食堂伙食还不错", "by the way").
+var reAside = re(`不错|很好|挺好|还行|满意|好吃|热情|方便|舒服|顺便|题外话|\b(nice|good|great|lovely|by the way)\b`)
+
+// reClause splits a text into clauses.
+var reClause = re(`[。！!？?；;，,\n]|\.\s`)
+
+// reActivity: a clause that says what is done or offered.
+var reActivity = re(`做|提供|负责|承接|承包|运营|管理|派遣|外包|从事|代理|代|帮|给|为|维修|修|卖|销售|出售|检测|检验|审计|监理|施工|租|买|采购|是|算|报|\b(we|our|run|runs|provide|provides|operate|operates|manage|manages|handle|handles|do|does|supply|supplies|repair|repairs|sell|sells|is|are|dispatch|place|places)\b`)
 
 func re(s string) *regexp.Regexp { return regexp.MustCompile(`(?i)` + s) }
 
