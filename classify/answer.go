@@ -106,17 +106,8 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
 
-	var refs []string
-	add := func(r string) {
-		for _, x := range refs {
-			if x == r {
-				return
-			}
-		}
-		if _, ok := e.g.Passage(r); ok {
-			refs = append(refs, r)
-		}
-	}
+	refs := &refList{g: e.g}
+	add := refs.add
 	// The best passages first, then the classes named and the clauses between them, then whole lists.
 	var primary []string
 	for i, h := range hits {
@@ -145,8 +136,8 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 			add(next)
 		}
 	}
-	if len(refs) > 12 {
-		refs = refs[:12]
+	if len(refs.refs) > 12 {
+		refs.refs = refs.refs[:12]
 	}
 	d := decision.Decision{Kind: decision.KindGuidance, Lang: lang, Engine: "offline", Path: []string{},
 		Candidates: []decision.Candidate{}, Checks: []decision.Check{}, Citations: []decision.Citation{}}
@@ -156,12 +147,11 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 	} else {
 		b.WriteString("指引原文：\n")
 	}
-	for _, r := range refs {
-		p, _ := e.g.Passage(r)
-		d.Citations = append(d.Citations, decision.Citation{Ref: p.Ref, Section: p.Section, Quote: p.Text, Line: p.Line})
-		fmt.Fprintf(&b, "- 「%s」（%s）\n", p.Text, p.Section)
+	d.Citations = citations(e.g, refs.refs)
+	for _, c := range d.Citations {
+		fmt.Fprintf(&b, "- 「%s」（%s）\n", c.Quote, c.Section)
 	}
-	if len(refs) == 0 {
+	if len(refs.refs) == 0 {
 		b.Reset()
 		if lang == "en" {
 			b.WriteString("I found nothing in the guidance on that. Try naming the topic (trading platforms, mixed contracts, a class code).")
@@ -284,7 +274,7 @@ func (e *Engine) between(classes []string) []string {
 			inline := strings.HasPrefix(p.Ref, a+".def.")
 			for _, t := range p.Targets {
 				for _, b := range classes {
-					if b != a && (t == b || (len(t) == 3 && t[1] > '9' && strings.HasPrefix(b, t[:1]))) {
+					if b != a && sendsTo(t, b) {
 						out = append(out, p.Ref)
 					}
 				}
@@ -371,17 +361,8 @@ func (e *Engine) WhyNot(ctx context.Context, last decision.Decision, other strin
 	if d.Candidates == nil {
 		d.Candidates = []decision.Candidate{}
 	}
-	var refs []string
-	addRef := func(r string) {
-		for _, x := range refs {
-			if x == r {
-				return
-			}
-		}
-		if _, ok := e.g.Passage(r); ok {
-			refs = append(refs, r)
-		}
-	}
+	refs := &refList{g: e.g}
+	addRef := refs.add
 	// Exclusions of the other class that send to the chosen one, or that the chosen one cited.
 	for _, c := range last.Checks {
 		if c.Ref != "" && (c.From == code || c.To == code) {
@@ -391,7 +372,7 @@ func (e *Engine) WhyNot(ctx context.Context, last decision.Decision, other strin
 	for _, p := range e.g.PassagesOf(code) {
 		if p.Kind == corpus.KindExclude {
 			for _, t := range p.Targets {
-				if t == last.Code || (len(t) == 3 && t[1] > '9' && strings.HasPrefix(last.Code, t[:1])) {
+				if sendsTo(t, last.Code) {
 					addRef(p.Ref)
 				}
 			}
@@ -411,16 +392,13 @@ func (e *Engine) WhyNot(ctx context.Context, last decision.Decision, other strin
 		addRef(last.Code + ".def")
 	}
 	for _, c := range last.Citations {
-		if len(refs) >= 6 {
+		if len(refs.refs) >= 6 {
 			break
 		}
 		addRef(c.Ref)
 	}
 	oc, _ := e.g.Class(code)
-	for _, r := range refs {
-		p, _ := e.g.Passage(r)
-		d.Citations = append(d.Citations, decision.Citation{Ref: p.Ref, Section: p.Section, Quote: p.Text, Line: p.Line})
-	}
+	d.Citations = citations(e.g, refs.refs)
 	if lang == "en" {
 		d.Answer = fmt.Sprintf("Why %s and not %s %s: compare the clauses below — the definition of %s, and any exclusion that separates the two.",
 			orOut(last.Code), oc.Code, nameEN(oc), oc.Code)

@@ -75,7 +75,7 @@ func (s *state) citeDeciding() {
 				continue
 			}
 			for _, t := range p.Targets {
-				if t == s.code || (len(t) == 3 && t[1] > '9' && strings.HasPrefix(s.code, t[:1])) {
+				if sendsTo(t, s.code) {
 					s.cite(p.Ref)
 				}
 			}
@@ -216,10 +216,7 @@ func (s *state) decision() decision.Decision {
 		}
 	}
 	d.Candidates = withCatchAll(s.g, d.Candidates)
-	for _, ref := range s.cites {
-		p, _ := s.g.Passage(ref)
-		d.Citations = append(d.Citations, decision.Citation{Ref: p.Ref, Section: p.Section, Quote: p.Text, Line: p.Line})
-	}
+	d.Citations = append(d.Citations, citations(s.g, s.cites)...)
 	d.Answer = s.answerText(d)
 	return d
 }

@@ -238,7 +238,7 @@ func (s *state) resolveTargets(targets []string) string {
 	}
 	in := func(code string) bool {
 		for _, t := range targets {
-			if t == code || strings.HasPrefix(code, t[:1]) && len(t) == 3 && t[1] > '9' {
+			if sendsTo(t, code) {
 				return true
 			}
 		}
@@ -252,7 +252,7 @@ func (s *state) resolveTargets(targets []string) string {
 	// No candidate of the target class was retrieved: its first sub-class stands for it.
 	for _, t := range targets {
 		for _, c := range s.g.Subclasses() {
-			if c.Code == t || (len(t) == 3 && t[1] > '9' && c.Code[:1] == t[:1]) {
+			if sendsTo(t, c.Code) {
 				return c.Code
 			}
 		}

@@ -2,8 +2,11 @@ package classify
 
 import (
 	"math"
+	"slices"
 	"strings"
 
+	"fenlei/corpus"
+	"fenlei/decision"
 	"fenlei/retrieval"
 )
 
@@ -84,3 +87,39 @@ func calibrate(cats []retrieval.Category) float64 {
 
 // Calibration parameters (see calibrate).
 var calA, calB, calC = -0.40, 3.01, 3.97
+
+// refList collects passage refs in order, each once, keeping only refs of the guidance.
+type refList struct {
+	g    *corpus.Guidance
+	refs []string
+}
+
+func (l *refList) add(ref string) {
+	if _, ok := l.g.Passage(ref); !ok || slices.Contains(l.refs, ref) {
+		return
+	}
+	l.refs = append(l.refs, ref)
+}
+
+// citations quotes the passages of refs, verbatim, with their places.
+func citations(g *corpus.Guidance, refs []string) []decision.Citation {
+	out := make([]decision.Citation, 0, len(refs))
+	for _, r := range refs {
+		if p, ok := g.Passage(r); ok {
+			out = append(out, decision.Citation{Ref: p.Ref, Section: p.Section, Quote: p.Text, Line: p.Line})
+		}
+	}
+	return out
+}
+
+// sendsTo reports whether a redirect target covers code: the code itself, or its major class
+// ("应纳入 I 信息技术外包" covers every I code).
+func sendsTo(target, code string) bool {
+	if target == code {
+		return true
+	}
+	c, ok := majorCode[target]
+	return ok && strings.HasPrefix(code, c)
+}
+
+var majorCode = map[string]string{"ITO": "I", "BPO": "B", "KPO": "K"}

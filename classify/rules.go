@@ -41,18 +41,11 @@ func newState(g *corpus.Guidance, text string, res retrieval.Result) *state {
 func (s *state) check(c decision.Check) { s.checks = append(s.checks, c) }
 
 func (s *state) cite(refs ...string) {
+	l := refList{g: s.g, refs: s.cites}
 	for _, r := range refs {
-		if _, ok := s.g.Passage(r); !ok {
-			continue
-		}
-		dup := false
-		for _, c := range s.cites {
-			dup = dup || c == r
-		}
-		if !dup {
-			s.cites = append(s.cites, r)
-		}
+		l.add(r)
 	}
+	s.cites = l.refs
 }
 
 // offlineSuggestion takes the retrieval's best category.
