@@ -193,19 +193,7 @@ func (e *Engine) classify(ctx context.Context, text string, onDelta func(string)
 	}
 	st := newState(e.g, withoutInstructions(text), res)
 	st.lang = lang
-	st.items = func(item string) (string, float64) {
-		r, err := e.s.Search(ctx, item, 5)
-		if err != nil {
-			return "", 0
-		}
-		sub := newState(e.g, item, r)
-		sub.offlineSuggestion()
-		sub.scopeRule()
-		if !sub.fixed {
-			sub.exclusionRule()
-		}
-		return sub.code, sub.conf
-	}
+	st.items = itemsBy(ctx, e.g, e.s)
 	engine := "offline"
 	if e.llm != nil {
 		sug, err := e.llm.Suggest(ctx, e.suggestInput(text, lang, res), onDelta)
@@ -272,6 +260,23 @@ func focus(text string) string {
 		return text
 	}
 	return f
+}
+
+// itemsBy classifies one item of a priced contract offline: retrieval, scope and exclusions.
+func itemsBy(ctx context.Context, g *corpus.Guidance, s Searcher) itemClassifier {
+	return func(item string) (string, float64) {
+		r, err := s.Search(ctx, item, 5)
+		if err != nil {
+			return "", 0
+		}
+		sub := newState(g, item, r)
+		sub.offlineSuggestion()
+		sub.scopeRule()
+		if !sub.fixed {
+			sub.exclusionRule()
+		}
+		return sub.code, sub.conf
+	}
 }
 
 func shortErr(err error) string {

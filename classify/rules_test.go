@@ -89,19 +89,7 @@ func ruleState(t *testing.T, text string) *state {
 	}
 	s := newState(f.g, text, res)
 	s.lang = Lang(text)
-	s.items = func(item string) (string, float64) {
-		r, err := f.idx.Search(context.WithoutCancel(ctx), item, 5)
-		if err != nil {
-			return "", 0
-		}
-		sub := newState(f.g, item, r)
-		sub.offlineSuggestion()
-		sub.scopeRule()
-		if !sub.fixed {
-			sub.exclusionRule()
-		}
-		return sub.code, sub.conf
-	}
+	s.items = itemsBy(context.WithoutCancel(ctx), f.g, f.idx)
 	return s
 }
 
