@@ -22,6 +22,7 @@ import (
 	"fenlei/eval"
 	"fenlei/llm"
 	"fenlei/retrieval"
+	"fenlei/score"
 )
 
 // App holds what the commands share: the configuration, the logger, the streams and the engine.
@@ -34,6 +35,8 @@ type App struct {
 	g   *corpus.Guidance
 	idx *retrieval.Index
 	eng *classify.Engine
+	// model replaces the embedded scorer (train builds the engine with an empty one); nil: embedded.
+	model *score.Model
 }
 
 // load builds the corpus, the index and the engine (with the LLM when one is configured).
@@ -49,7 +52,11 @@ func (a *App) load() error {
 	if err != nil {
 		return err
 	}
-	idx, err := retrieval.New(g, lex, retrieval.Options{})
+	entries, err := g.CodingIndex()
+	if err != nil {
+		return err
+	}
+	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: entries})
 	if err != nil {
 		return err
 	}
@@ -57,7 +64,10 @@ func (a *App) load() error {
 	if err != nil {
 		return err
 	}
-	cfg := classify.Config{Guidance: g, Searcher: idx, Questions: questions, Logger: a.lg}
+	cfg := classify.Config{Guidance: g, Searcher: idx, Neighbours: idx, Questions: questions, Logger: a.lg, Model: a.model}
+	if a.cfg.Skip != "" {
+		cfg.SkipRules = strings.Split(a.cfg.Skip, ",")
+	}
 	if a.cfg.LLMURL != "" {
 		c, err := llm.New(llm.Config{URL: a.cfg.LLMURL, Model: a.cfg.LLMModel, Key: a.cfg.LLMKey,
 			Timeout: a.cfg.LLMTimeout, ResponseFormat: a.cfg.LLMFormat, Logger: a.lg})
@@ -313,8 +323,11 @@ func (a *App) discord(ctx context.Context) error {
 }
 
 func (a *App) eval(ctx context.Context) error {
+	if a.cfg.CV != "" {
+		return a.crossValidate(ctx)
+	}
 	if len(a.cfg.Cases) == 0 {
-		return errors.New("eval: give at least one --cases FILE")
+		return errors.New("eval: give at least one --cases FILE, or --cv author")
 	}
 	if err := a.load(); err != nil {
 		return err
@@ -338,6 +351,12 @@ func (a *App) eval(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return a.report(rep)
+}
+
+// report writes an eval report as text or JSON, then the HTML report, comparison and baseline gate
+// that the flags ask for.
+func (a *App) report(rep *eval.Report) error {
 	if a.cfg.JSON {
 		if err := writeJSON(a.stdout, rep); err != nil {
 			return err

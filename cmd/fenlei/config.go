@@ -30,6 +30,9 @@ type Config struct {
 	Compare  string
 	Baseline string
 	Workers  int
+	CV       string // eval: cross-validation scheme ("author")
+	Skip     string // eval: rules to leave out, comma-separated (ablation)
+	Out      string // train: where to write the model
 }
 
 type multiFlag []string
@@ -70,6 +73,10 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 		fs.StringVar(&c.Compare, "compare", "", "a previous --json report: list the cases fixed and broken")
 		fs.StringVar(&c.Baseline, "baseline", "", "fail when top-1, top-3 or OUT recall drop below this baseline JSON")
 		fs.IntVar(&c.Workers, "workers", 0, "parallel cases (default: CPUs; 4 with an LLM)")
+		fs.StringVar(&c.Skip, "skip-rules", "", "leave these rules out, comma-separated (ablation): scope,contract,repair,domain,exclusion,clarify")
+		fs.StringVar(&c.CV, "cv", "", "cross-validate over the coding index instead: \"author\" = leave one author out")
+	case "train":
+		fs.StringVar(&c.Out, "o", "classify/model.json", "write the trained scorer here")
 	}
 	return c, fs
 }

@@ -9,6 +9,8 @@
 //	fenlei serve [--addr :8080]        web chat, JSON API and websocket
 //	fenlei discord                     the Discord bot
 //	fenlei eval --cases FILE [--json]  score the engine on a case file
+//	fenlei eval --cv author            leave-one-author-out cross-validation over the coding index
+//	fenlei train [-o FILE]             fit the scorer on the coding index
 //
 // All wiring lives here: flags and environment are read once into a Config and passed down.
 package main
@@ -50,6 +52,8 @@ Usage:
   fenlei serve [--addr :8080]         web chat, JSON API and websocket on one port
   fenlei discord                      the Discord bot (DISCORD_TOKEN, DISCORD_GUILD_ID)
   fenlei eval --cases FILE [--cases FILE2] [--json] [--report out.html] [--compare prev.json] [--baseline FILE]
+  fenlei eval --cv author [--json]    leave-one-author-out cross-validation over the coding index
+  fenlei train [-o classify/model.json]  fit the scorer on the coding index (deterministic)
 
 LLM (every command; unset FENLEI_LLM_URL = offline engine):
   FENLEI_LLM_URL, FENLEI_LLM_MODEL, FENLEI_LLM_KEY (or OPENAI_API_KEY); flags --llm-url, --llm-model, --llm-key
@@ -68,7 +72,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "ask", "classify", "categories", "search", "chat", "serve", "discord", "eval":
+	case "ask", "classify", "categories", "search", "chat", "serve", "discord", "eval", "train":
 	default:
 		fmt.Fprintf(stderr, "fenlei: unknown command %q\n\n%s", cmd, usage)
 		return errUsage
@@ -98,6 +102,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return app.serve(ctx)
 	case "discord":
 		return app.discord(ctx)
+	case "train":
+		return app.train(ctx)
 	default: // "eval"
 		return app.eval(ctx)
 	}
