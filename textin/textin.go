@@ -1,0 +1,153 @@
+// Package textin is the one boundary for text that people send fenlei, on every channel (the web
+// page, the JSON API, the websocket, Discord, the command line and classify --jsonl).
+//
+// It promises:
+//   - Parse normalises a text once: invalid UTF-8 is refused; Unicode NFKC folds full-width letters,
+//     digits and spaces to their ordinary forms; zero-width, bidirectional, variation-selector and
+//     other format characters and control characters (tab and newline excepted) are removed; the
+//     result is trimmed. The user's text is kept as typed in Text.Raw.
+//   - Text.Match is the normalised text with traditional Chinese converted to simplified (OpenCC's
+//     tw2sp tables, so Taiwan wordings such as 軟體 read as 软件): the engine matches on it. It is
+//     never shown to the user as their own words.
+//   - One validator: a text with a NUL, mostly control characters or invalid UTF-8 is ErrNotText; one
+//     with no letter or digit once normalised (empty, spaces, emoji, symbols, zero-width characters
+//     only) is ErrEmpty; one longer than the limit (in characters, after normalisation) is ErrTooLong.
+//   - One language detector, Detect: Chinese ("zh") or English ("en").
+//   - One error type, *Error, whose Message is safe to show users, in Chinese or English, with no
+//     internals. Message turns any error into such a sentence (a generic apology for internal errors).
+package textin
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/longbridgeapp/opencc"
+	"golang.org/x/text/unicode/norm"
+)
+
+// DefaultMaxRunes is the longest text accepted when a caller gives no limit.
+const DefaultMaxRunes = 4000
+
+// Text is a normalised message.
+type Text struct {
+	Raw   string // as received
+	Clean string // NFKC, without zero-width and control characters, trimmed: what the user wrote, tidied
+	Match string // Clean with traditional Chinese converted to simplified: what the engine reads
+	Lang  string // "zh" or "en" (Detect on Clean, or the fallback given to ParseLang)
+}
+
+// Parse normalises raw and validates it against max characters (max <= 0: DefaultMaxRunes).
+// On error the returned Text is still filled as far as it could be (Raw always; Clean and Lang unless
+// the text is not valid text), so a channel can answer in the right language.
+func Parse(raw string, max int) (Text, error) { return ParseLang(raw, max, "") }
+
+// ParseLang is Parse with the language to use when the text itself does not say (see Lang).
+func ParseLang(raw string, max int, fallback string) (Text, error) {
+	t := Text{Raw: raw, Lang: orDefault(fallback)}
+	if err := checkBinary(raw); err != nil {
+		return t, err
+	}
+	t.Clean = Clean(raw)
+	t.Lang = Lang(t.Clean, fallback)
+	if !hasLetterOrDigit(t.Clean) {
+		return t, ErrEmpty
+	}
+	if max <= 0 {
+		max = DefaultMaxRunes
+	}
+	if n := utf8.RuneCountInString(t.Clean); n > max {
+		return t, &Error{Code: CodeTooLong, Limit: max}
+	}
+	t.Match = Simplify(t.Clean)
+	return t, nil
+}
+
+// Check validates raw as Parse does, without keeping the result.
+func Check(raw string, max int) error {
+	_, err := Parse(raw, max)
+	return err
+}
+
+// checkBinary refuses text that a person did not type: invalid UTF-8, a NUL, or a tenth or more
+// control characters (tab, newline and carriage return do not count).
+func checkBinary(s string) error {
+	if !utf8.ValidString(s) {
+		return ErrNotText
+	}
+	n, ctl := 0, 0
+	for _, r := range s {
+		n++
+		switch {
+		case r == 0:
+			return ErrNotText
+		case r == '\n' || r == '\r' || r == '\t':
+		case unicode.IsControl(r):
+			ctl++
+		}
+	}
+	if ctl > 0 && ctl*10 >= n {
+		return ErrNotText
+	}
+	return nil
+}
+
+// Clean is the normalisation of Parse without validation: NFKC, invisible characters out, CR LF and
+// CR as LF, trimmed. It is idempotent.
+func Clean(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.Map(dropInvisible, s)
+	s = norm.NFKC.String(s)
+	s = strings.Map(dropInvisible, s) // NFKC can expose nothing new, but a second pass keeps Clean idempotent
+	return strings.TrimSpace(s)
+}
+
+// dropInvisible maps the characters Clean removes to -1 and CR to LF.
+func dropInvisible(r rune) rune {
+	switch {
+	case r == '\r':
+		return '\n'
+	case r == '\n' || r == '\t':
+		return r
+	case unicode.IsControl(r), unicode.Is(unicode.Cf, r): // controls; zero-width, bidi, BOM, soft hyphen, tags
+		return -1
+	case unicode.Is(unicode.Variation_Selector, r): // emoji and CJK presentation selectors
+		return -1
+	case r == '\u3164' || r == '\uFFA0' || r == '\u115F' || r == '\u1160': // Hangul fillers render blank
+		return -1
+	}
+	return r
+}
+
+func hasLetterOrDigit(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// converter is OpenCC's Taiwan-to-mainland conversion with phrases, built on first use.
+var converter = sync.OnceValues(func() (*opencc.OpenCC, error) { return opencc.New("tw2sp") })
+
+// Simplify converts traditional Chinese in s to simplified, wordings included (軟體 → 软件,
+// 資訊 → 信息). Text without Han characters is returned as it is.
+func Simplify(s string) string {
+	if !strings.ContainsFunc(s, isHan) {
+		return s
+	}
+	cc, err := converter()
+	if err != nil { // the tables are embedded in the library: this does not happen
+		return s
+	}
+	out, err := cc.Convert(s)
+	if err != nil {
+		return s
+	}
+	return out
+}
+
+func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
