@@ -8,21 +8,23 @@ import (
 )
 
 // Detect says whether a text is Chinese ("zh") or English ("en"), and whether the text itself is
-// enough to tell. A Han character carries about as much as a short word, so each counts as three
-// letters against the other letters: "软件测试 for iOS apps" is Chinese, "We provide 软件测试 services for
-// banks" is English. Text with Han characters, or with two or more words in other letters, is sure;
-// a single word ("help", "ok", "I13") says "en" but is not sure; text without letters says "".
-// Full-width letters count as letters: call it on Clean text.
+// enough to tell. A text is Chinese when it has more Han characters than words in other letters, or
+// as many and starts in Han: "为 client 开发 mobile app" and "软件测试 for iOS apps" are Chinese; "We
+// provide 软件测试 services for banks" and "software testing 服务" are English. Text with Han characters, or with two or more
+// words, is sure; a single word ("help", "ok", "I13") says "en" but is not sure; text without
+// letters says "". Full-width letters are letters: call it on Clean text.
 func Detect(text string) (lang string, sure bool) {
-	han, other, words := 0, 0, 0
-	inWord := false
+	han, words := 0, 0
+	inWord, hanFirst := false, false
 	for _, r := range text {
 		switch {
 		case unicode.Is(unicode.Han, r):
+			if han == 0 && words == 0 {
+				hanFirst = true
+			}
 			han++
 			inWord = false
 		case unicode.IsLetter(r):
-			other++
 			if !inWord {
 				words++
 			}
@@ -34,11 +36,9 @@ func Detect(text string) (lang string, sure bool) {
 		}
 	}
 	switch {
-	case han > 0 && 3*han >= other:
+	case han > words, han > 0 && han == words && hanFirst:
 		return "zh", true
-	case han > 0:
-		return "en", true
-	case words >= 2:
+	case han > 0 || words >= 2:
 		return "en", true
 	case words == 1:
 		return "en", false

@@ -99,9 +99,36 @@ func Clean(s string) string {
 	s = strings.ToValidUTF8(s, "")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.Map(dropInvisible, s)
-	s = norm.NFKC.String(s)
+	s = nfkc(s)
 	s = strings.Map(dropInvisible, s) // NFKC can expose nothing new, but a second pass keeps Clean idempotent
 	return strings.TrimSpace(s)
+}
+
+// nfkc is Unicode NFKC except for the full-width punctuation of Chinese writing (，：；？！（）…),
+// which is Chinese's ordinary punctuation rather than a compatibility form: it stays as typed, so
+// "什么是服务外包？" keeps its question mark. Full-width letters, digits and the ideographic space fold.
+func nfkc(s string) string {
+	if !strings.ContainsFunc(s, isCJKPunct) {
+		return norm.NFKC.String(s)
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		i := strings.IndexFunc(s, isCJKPunct)
+		if i < 0 {
+			b.WriteString(norm.NFKC.String(s))
+			break
+		}
+		b.WriteString(norm.NFKC.String(s[:i]))
+		_, n := utf8.DecodeRuneInString(s[i:])
+		b.WriteString(s[i : i+n])
+		s = s[i+n:]
+	}
+	return b.String()
+}
+
+// isCJKPunct reports the full-width forms (U+FF01–U+FF65) that are not letters or digits.
+func isCJKPunct(r rune) bool {
+	return r >= 0xFF01 && r <= 0xFF65 && !unicode.IsLetter(r) && !unicode.IsDigit(r)
 }
 
 // dropInvisible maps the characters Clean removes to -1 and CR to LF.
@@ -130,24 +157,37 @@ func hasLetterOrDigit(s string) bool {
 	return false
 }
 
-// converter is OpenCC's Taiwan-to-mainland conversion with phrases, built on first use.
-var converter = sync.OnceValues(func() (*opencc.OpenCC, error) { return opencc.New("tw2sp") })
+// OpenCC converters, built on first use: t2s (characters and phrases) tells whether a text has
+// traditional characters at all; tw2sp (Taiwan wordings too) converts it.
+var (
+	t2s   = sync.OnceValues(func() (*opencc.OpenCC, error) { return opencc.New("t2s") })
+	tw2sp = sync.OnceValues(func() (*opencc.OpenCC, error) { return opencc.New("tw2sp") })
+)
 
 // Simplify converts traditional Chinese in s to simplified, wordings included (軟體 → 软件,
-// 資訊 → 信息). Text without Han characters is returned as it is.
+// 資訊 → 信息). Text without traditional characters is returned as it is: Taiwan's wordings are
+// not applied to simplified text (小程序 stays 小程序).
 func Simplify(s string) string {
 	if !strings.ContainsFunc(s, isHan) {
 		return s
 	}
-	cc, err := converter()
-	if err != nil { // the tables are embedded in the library: this does not happen
+	probe, err := convert(t2s, s)
+	if err != nil || probe == s {
 		return s
 	}
-	out, err := cc.Convert(s)
+	out, err := convert(tw2sp, s)
 	if err != nil {
-		return s
+		return probe
 	}
 	return out
+}
+
+func convert(cc func() (*opencc.OpenCC, error), s string) (string, error) {
+	c, err := cc()
+	if err != nil { // the tables are embedded in the library: this does not happen
+		return s, err
+	}
+	return c.Convert(s)
 }
 
 func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
