@@ -2,8 +2,10 @@ package textin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // Code says what went wrong, for programs: it is the "code" of an error JSON and of a websocket
@@ -29,10 +31,29 @@ const (
 // Error is an error whose Message users may see. Compare with errors.Is against the Err values
 // (only the Code is compared).
 type Error struct {
-	Code   Code
-	Limit  int    // CodeTooLong: the limit in characters; CodeTooLarge: in bytes
-	Detail string // CodeBadRequest: what the request got wrong, in words of the API ("text must be a string")
+	Code  Code
+	Limit int // CodeTooLong: the limit in characters; CodeTooLarge: in bytes
+
+	// CodeBadRequest: what the request got wrong. Problem is one of the Problem values; Field
+	// names the JSON field ("text", "id"), Offset the byte of a syntax error.
+	Problem Problem
+	Field   string
+	Offset  int64
 }
+
+// Problem says what a bad request got wrong.
+type Problem string
+
+// Problems of a CodeBadRequest Error.
+const (
+	ProblemSyntax    Problem = "syntax"     // not JSON (Offset: where)
+	ProblemNotObject Problem = "not_object" // JSON, but not an object
+	ProblemType      Problem = "type"       // Field has the wrong type
+	ProblemMissing   Problem = "missing"    // Field is missing
+	ProblemEmptyBody Problem = "empty_body" // no body at all
+	ProblemTrailing  Problem = "trailing"   // more after the JSON object
+	ProblemBlankLine Problem = "blank_line" // a blank line where a JSON line was due
+)
 
 // Errors Parse returns; compare with errors.Is.
 var (
@@ -72,12 +93,8 @@ func (e *Error) Message(lang string) string {
 	case CodeNotText:
 		return pick("无法读取这条消息：请发送普通文字。", "This message could not be read: please send plain text.")
 	case CodeBadRequest:
-		msg := pick(`请求格式不对：请发送 JSON 对象，如 {"text": "为银行开发手机APP"}。`,
-			`The request is not what this endpoint takes: send a JSON object like {"text": "we build mobile apps for banks"}.`)
-		if e.Detail != "" {
-			msg += pick("（", " (") + e.Detail + pick("）", ")")
-		}
-		return msg
+		return pick("输入格式不对：", "The input is not what fenlei takes: ") + e.problem(zh) +
+			pick(`请发送 JSON 对象，如 {"text": "为银行开发手机APP"}。`, ` Send a JSON object like {"text": "we build mobile apps for banks"}.`)
 	case CodeTooLarge:
 		return pick(fmt.Sprintf("请求太大：请控制在 %d 字节以内。", e.Limit),
 			fmt.Sprintf("The request is too large: please keep it under %d bytes.", e.Limit))
@@ -95,6 +112,38 @@ func (e *Error) Message(lang string) string {
 		return pick("请求已取消或超时，请重试。", "The request was cancelled or timed out; please try again.")
 	}
 	return pick("抱歉，处理时出错了，请稍后重试。", "Sorry, something went wrong; please try again later.")
+}
+
+// problem describes a bad request's Problem in a sentence of its own.
+func (e *Error) problem(zh bool) string {
+	type pair struct{ zh, en string }
+	var p pair
+	switch e.Problem {
+	case ProblemSyntax:
+		p = pair{fmt.Sprintf("第 %d 字节处不是有效的 JSON。", e.Offset), fmt.Sprintf("invalid JSON at byte %d.", e.Offset)}
+	case ProblemNotObject:
+		p = pair{"请求体不是 JSON 对象。", "the body is not a JSON object."}
+	case ProblemType:
+		if e.Field == "id" {
+			p = pair{`"id" 应为字符串或数字。`, `"id" must be a string or a number.`}
+		} else {
+			p = pair{fmt.Sprintf("%q 应为字符串。", e.Field), fmt.Sprintf("%q must be a string.", e.Field)}
+		}
+	case ProblemMissing:
+		p = pair{fmt.Sprintf("缺少 %q 字段。", e.Field), fmt.Sprintf("%q is missing.", e.Field)}
+	case ProblemEmptyBody:
+		p = pair{"请求体是空的。", "the body is empty."}
+	case ProblemTrailing:
+		p = pair{"JSON 对象之后还有多余内容。", "there is more after the JSON object."}
+	case ProblemBlankLine:
+		p = pair{"这一行是空的。", "the line is blank."}
+	default:
+		p = pair{"", ""}
+	}
+	if zh {
+		return p.zh
+	}
+	return p.en
 }
 
 // ErrorCode is the Code of err: an *Error's own, CodeCanceled for a cancelled or expired context,
@@ -125,4 +174,31 @@ func Message(err error, lang string) string {
 func UserError(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code != CodeInternal
+}
+
+// JSONError describes an encoding/json decoding error as a bad request: a syntax error with its
+// offset, a wrong type with its field, an empty or cut-short input. The library's wording, which
+// names Go types, never reaches the user. err == nil gives nil.
+func JSONError(err error) *Error {
+	var (
+		e  *Error
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+	)
+	bad := &Error{Code: CodeBadRequest, Problem: ProblemSyntax}
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &e):
+		return e
+	case errors.As(err, &se):
+		bad.Offset = se.Offset
+	case errors.As(err, &te) && te.Field == "":
+		bad.Problem = ProblemNotObject
+	case errors.As(err, &te):
+		bad.Problem, bad.Field = ProblemType, te.Field
+	case errors.Is(err, io.EOF):
+		bad.Problem = ProblemEmptyBody
+	}
+	return bad
 }

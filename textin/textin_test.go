@@ -134,7 +134,9 @@ func TestMessage(t *testing.T) {
 		{ErrEmpty, "zh", "消息是空的", "The message is empty"},
 		{&Error{Code: CodeTooLong, Limit: 10}, "zh", "10 字以内", "under 10 characters"},
 		{fmt.Errorf("bot.Turn: %w", ErrNotText), "zh", "无法读取", "could not be read"},
-		{&Error{Code: CodeBadRequest, Detail: `"text" must be a string`}, "zh", `（"text" must be a string）`, `("text" must be a string)`},
+		{&Error{Code: CodeBadRequest, Problem: ProblemType, Field: "text"}, "zh", `"text" 应为字符串`, `"text" must be a string`},
+		{&Error{Code: CodeBadRequest, Problem: ProblemSyntax, Offset: 7}, "zh", "第 7 字节", "at byte 7"},
+		{&Error{Code: CodeBadRequest, Problem: ProblemNotObject}, "zh", "不是 JSON 对象", "not a JSON object"},
 		{context.DeadlineExceeded, "zh", "超时", "timed out"},
 		{errors.New("web.textRequest: secret internals"), "zh", "抱歉", "Sorry"},
 	}
