@@ -12,7 +12,8 @@
 //   - "help", "/help", "帮助", "怎么用" and "?" get a KindHelp Decision with usage text in the
 //     user's language, without calling the Engine.
 //   - "why not X" / "why isn't it X" / "为什么不是X" / "为啥不是X" calls Engine.WhyNot with the last
-//     classification of the conversation and X.
+//     classification of the conversation and X; the answer keeps the earlier confidence and names
+//     the class compared with in Other.
 //   - After a Decision that asked a clarifying question, the next message is taken as its answer:
 //     the Engine sees the earlier description and the answer, joined by a newline.
 //   - Anything else goes to Engine.Answer as textin's Match text (normalised; traditional Chinese read
@@ -31,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -264,6 +266,7 @@ func (c *Conversations) Turn(ctx context.Context, id, text string, onDelta func(
 		if err != nil {
 			return decision.Decision{Lang: lang}, fmt.Errorf("bot.Turn: why not %q: %w", other, err)
 		}
+		explained(&d, last)
 	default:
 		asked = msg
 		if prev, ok := pendingQuestion(cv.turns); ok {
@@ -309,6 +312,24 @@ func (c *Conversations) touch(cv *conversation) {
 	if el, ok := c.byID[cv.id]; ok && el.Value == cv {
 		cv.used = c.clock()
 		c.lru.MoveToFront(el)
+	}
+}
+
+// explained completes a "why not" answer so that a channel can show both classes side by side: the
+// confidence of the earlier classification, and the class compared with (the first class other than
+// the chosen one whose definition is cited, refs being "<code>.def").
+func explained(d *decision.Decision, last decision.Decision) {
+	if d.Confidence == 0 && d.Code == last.Code {
+		d.Confidence = last.Confidence
+	}
+	if d.Other != "" {
+		return
+	}
+	for _, c := range d.Citations {
+		if code, ok := strings.CutSuffix(c.Ref, ".def"); ok && code != d.Code && !strings.Contains(code, ".") {
+			d.Other = code
+			return
+		}
 	}
 }
 

@@ -55,7 +55,8 @@ func (f *fakeEngine) WhyNot(ctx context.Context, last decision.Decision, other s
 	if f.fail != nil {
 		return decision.Decision{}, f.fail
 	}
-	return decision.Decision{Code: last.Code, Kind: decision.KindExplain, Answer: "because"}, nil
+	return decision.Decision{Code: last.Code, Kind: decision.KindExplain, Answer: "because",
+		Citations: []decision.Citation{{Ref: last.Code + ".def"}, {Ref: "I13.exclude.2"}, {Ref: "I13.def"}}}, nil
 }
 
 func (f *fakeEngine) Calls() []call {
@@ -460,6 +461,22 @@ func TestConversationLanguage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWhyNotKeepsConfidence: a "why not" answer carries the earlier confidence and the other class.
+func TestWhyNotKeepsConfidence(t *testing.T) {
+	fe := &fakeEngine{answers: map[string]decision.Decision{"软件开发": {Code: "I11", Kind: decision.KindClassification, Confidence: 0.82}}}
+	c := New(fe, Options{})
+	if _, err := c.Turn(t.Context(), "w", "软件开发", nil); err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Turn(t.Context(), "w", "为什么不是测试服务？", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Kind != decision.KindExplain || d.Confidence != 0.82 || d.Other != "I13" {
+		t.Errorf("why not: kind %q confidence %v other %q, want explain, 0.82, I13", d.Kind, d.Confidence, d.Other)
 	}
 }
 

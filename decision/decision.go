@@ -37,6 +37,7 @@ type Decision struct {
 	Kind       string      `json:"kind,omitempty"`
 	Lang       string      `json:"lang,omitempty"` // "zh" or "en": the language of the request
 	Reason     string      `json:"reason,omitempty"`
+	Other      string      `json:"other,omitempty"` // KindExplain: the class compared with Code ("why not Other?")
 	Usage      *Usage      `json:"usage,omitempty"`
 	Error      string      `json:"error,omitempty"`      // why this input got no answer, for people (classify --jsonl)
 	ErrorCode  string      `json:"error_code,omitempty"` // the same for programs: "empty", "too_long", "bad_request"…
