@@ -39,6 +39,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -86,10 +87,15 @@ type Config struct {
 	MaxFeedback   int           // feedback entries kept in memory (default 1000)
 	Conversations bot.Options   // options of the websocket conversations (MaxMessage, Now and Logger are filled in)
 	TurnTimeout   time.Duration // longest engine call (default 2m)
-	PingPeriod    time.Duration // websocket ping interval (default 30s); the peer must answer within 2×PingPeriod
-	WriteWait     time.Duration // websocket write deadline (default 10s)
-	ShutdownWait  time.Duration // graceful shutdown limit (default 10s)
-	Now           func() time.Time
+	// MaxInFlight bounds the engine calls running at once (websocket turns and API answers); the
+	// others wait their turn in arrival order. The offline engine is CPU-bound: a few calls per core
+	// finish sooner, one after another, than a thousand sharing the cores, and hold less memory.
+	// Default 2×GOMAXPROCS; raise it for an LLM engine, whose calls mostly wait.
+	MaxInFlight  int
+	PingPeriod   time.Duration // websocket ping interval (default 30s); the peer must answer within 2×PingPeriod
+	WriteWait    time.Duration // websocket write deadline (default 10s)
+	ShutdownWait time.Duration // graceful shutdown limit (default 10s)
+	Now          func() time.Time
 }
 
 // Server is the web front end. Create it with New.
@@ -105,6 +111,7 @@ type Server struct {
 	feedback *feedbackStore
 	origins  map[string]bool
 	hosts    map[string]bool
+	slots    chan struct{} // one per engine call in flight
 
 	mu      sync.Mutex
 	clients map[*client]struct{}
@@ -149,6 +156,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxFeedback <= 0 {
 		cfg.MaxFeedback = 1000
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 2 * runtime.GOMAXPROCS(0)
 	}
 	if cfg.TurnTimeout <= 0 {
 		cfg.TurnTimeout = 2 * time.Minute
@@ -195,11 +205,15 @@ func New(cfg Config) (*Server, error) {
 		feedback: &feedbackStore{max: cfg.MaxFeedback},
 		origins:  origins,
 		hosts:    hosts,
+		slots:    make(chan struct{}, cfg.MaxInFlight),
 		clients:  map[*client]struct{}{},
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
+		// Reads reuse the HTTP server's buffer; a write buffer is taken from the pool only while a
+		// message is written, so an idle connection holds neither (~8 KB each).
+		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			s.lg.Debug("ws upgrade refused", "status", status, "err", reason)
@@ -301,6 +315,29 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return nil
 		}
 	}
+}
+
+// engine runs call once a slot is free (see Config.MaxInFlight), on a goroutine of its own: the
+// engine's deep stack then lives only as long as the call, instead of staying grown on every
+// connection's goroutine (a thousand idle websockets would otherwise hold ~100 KB each).
+func (s *Server) engine(ctx context.Context, call func() (decision.Decision, error)) (decision.Decision, error) {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return decision.Decision{}, ctx.Err()
+	}
+	type result struct {
+		d   decision.Decision
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-s.slots }()
+		d, err := call()
+		done <- result{d, err}
+	}()
+	r := <-done
+	return r.d, r.err
 }
 
 // method allows only one HTTP method (and HEAD for GET) on h; others get 405.
@@ -638,7 +675,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, req request, hel
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.TurnTimeout)
 		defer cancel()
 		var err error
-		d, err = s.cfg.Engine.Answer(ctx, req.in.Match, nil)
+		d, err = s.engine(ctx, func() (decision.Decision, error) { return s.cfg.Engine.Answer(ctx, req.in.Match, nil) })
 		if err != nil {
 			if !textin.UserError(err) {
 				s.lg.Error("answer", "path", r.URL.Path, "err", err)

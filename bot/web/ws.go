@@ -37,7 +37,7 @@ type OutMsg struct {
 }
 
 const (
-	sendBuffer  = 64 // outgoing messages buffered per connection
+	sendBuffer  = 16 // outgoing messages buffered per connection
 	inboxBuffer = 2  // user messages waiting for the turn in progress
 )
 
@@ -263,10 +263,12 @@ func (c *client) work() {
 		}
 		ctx, cancel := context.WithTimeout(c.ctx, s.cfg.TurnTimeout)
 		start := time.Now()
-		d, err := s.convs.Turn(ctx, c.id, text, func(piece string) {
-			if piece != "" {
-				c.out(OutMsg{Type: "delta", Text: piece})
-			}
+		d, err := s.engine(ctx, func() (decision.Decision, error) {
+			return s.convs.Turn(ctx, c.id, text, func(piece string) {
+				if piece != "" {
+					c.out(OutMsg{Type: "delta", Text: piece})
+				}
+			})
 		})
 		cancel()
 		c.setLanguage(d.Lang) // set with an error too: the language to tell the user in

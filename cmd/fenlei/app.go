@@ -392,9 +392,13 @@ func (a *App) serve(ctx context.Context) error {
 		return err
 	}
 	origins := splitList(a.cfg.AllowedOrigins)
+	inFlight := a.cfg.MaxInFlight
+	if inFlight <= 0 && a.cfg.LLMURL != "" {
+		inFlight = 16 * runtime.GOMAXPROCS(0) // LLM calls mostly wait on the network
+	}
 	srv, err := web.New(web.Config{Addr: a.cfg.Addr, Engine: a.eng, Categories: a.g.Classes, Guide: a.g, Logger: a.lg,
 		AllowedOrigins: origins, Hosts: splitList(a.cfg.Hosts), RateLimit: a.cfg.RateLimit, Burst: a.cfg.Burst,
-		ConnRateLimit: a.cfg.WSRateLimit, ConnBurst: a.cfg.WSBurst, MaxConnsPerIP: a.cfg.MaxConnsPerIP})
+		ConnRateLimit: a.cfg.WSRateLimit, ConnBurst: a.cfg.WSBurst, MaxConnsPerIP: a.cfg.MaxConnsPerIP, MaxInFlight: inFlight})
 	if err != nil {
 		return err
 	}

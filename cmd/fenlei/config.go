@@ -27,6 +27,7 @@ type Config struct {
 	WSRateLimit    float64
 	WSBurst        int
 	MaxConnsPerIP  int
+	MaxInFlight    int
 
 	DiscordToken, DiscordGuild, DiscordAPI string
 
@@ -69,6 +70,7 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 		fs.Float64Var(&c.WSRateLimit, "ws-rate-limit", 1, "messages per second per websocket connection (<0: off)")
 		fs.IntVar(&c.WSBurst, "ws-burst", 5, "burst of --ws-rate-limit per connection")
 		fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 50, "open websockets per client IP (<0: unlimited)")
+		fs.IntVar(&c.MaxInFlight, "max-in-flight", 0, "engine calls at once; the rest wait in order (default: 2 per CPU; 16 per CPU with an LLM)")
 	case "discord":
 		fs.StringVar(&c.DiscordToken, "token", getenv("DISCORD_TOKEN"), "bot token")
 		fs.StringVar(&c.DiscordGuild, "guild", getenv("DISCORD_GUILD_ID"), "guild for instant command registration")
