@@ -1,5 +1,5 @@
 // Package decision defines the Decision: the one JSON answer every fenlei channel returns
-// (see CONTRACT.md). It promises that the JSON field names are stable, and that Text renders
+// (see docs/contract.md). It promises that the JSON field names are stable, and that Text renders
 // a Decision for people in the language it was asked in. It depends on the standard library only.
 package decision
 

@@ -194,7 +194,7 @@ func TestAskBadInput(t *testing.T) {
 	})
 }
 
-// TestCandidatesRankedByScore checks CONTRACT.md's "candidates: ranked, best first" against the scores
+// TestCandidatesRankedByScore checks docs/contract.md's "candidates: ranked, best first" against the scores
 // the candidates carry: no candidate may score higher than the one before it.
 func TestCandidatesRankedByScore(t *testing.T) {
 	tests := []struct {

@@ -1,5 +1,5 @@
 // Command fenlei tells which category of China's service-outsourcing statistics a service belongs in,
-// and proves it with quotes of the guidance. See README.md and CONTRACT.md.
+// and proves it with quotes of the guidance. See README.md and docs/contract.md.
 //
 //	fenlei ask [--json] TEXT           classify a description or answer a question
 //	fenlei classify --jsonl            JSON lines in, one Decision per line out
