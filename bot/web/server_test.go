@@ -783,3 +783,41 @@ func TestLimiter(t *testing.T) {
 		t.Error("connCounter did not release")
 	}
 }
+
+// TestWebsocketLanguage: a websocket conversation answers messages that show no language in the
+// reader's language (Accept-Language), then in the language the user writes.
+func TestWebsocketLanguage(t *testing.T) {
+	_, ts := newTestServer(t, &fakeEngine{}, nil)
+	tests := []struct {
+		name   string
+		accept string
+		msgs   []string
+		want   []string // per message: "help:<lang>", "answer:<lang>" or "error:<code>:<words in the message>"
+	}{
+		{name: "English browser", accept: "en-US,en;q=0.9", msgs: []string{"?", "😀", "为银行定制开发软件", ""},
+			want: []string{"help:en", "error:empty:The message is empty", "answer:zh", "error:empty:消息是空的"}},
+		{name: "Chinese browser", accept: "zh-CN", msgs: []string{"help", "\u200b", "We build apps for banks", "?"},
+			want: []string{"help:zh", "error:empty:消息是空的", "answer:en", "help:en"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := dial(t, ts, http.Header{"Accept-Language": {tt.accept}})
+			for i, msg := range tt.msgs {
+				sendUser(t, c, msg)
+				_, m := readTurn(t, c)
+				var got string
+				switch {
+				case m.Type == "error":
+					got = "error:" + m.Error + ":" + m.Message
+				case m.Decision != nil && m.Decision.Kind == decision.KindHelp:
+					got = "help:" + m.Decision.Lang
+				case m.Decision != nil:
+					got = "answer:" + m.Decision.Lang
+				}
+				if !strings.HasPrefix(got, tt.want[i]) {
+					t.Errorf("message %q: got %q, want %q…", msg, got, tt.want[i])
+				}
+			}
+		})
+	}
+}
