@@ -463,15 +463,7 @@ func TestBot(t *testing.T) {
 func TestShutdown(t *testing.T) {
 	fake := newFakeDiscord(t)
 	eng := &fakeEngine{entered: make(chan struct{})}
-	b, err := New(Config{Token: "test-token", APIBase: fake.apiBase(), Engine: eng,
-		Conversations: bot.New(eng, bot.Options{}), Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	runErr := make(chan error, 1)
-	go func() { runErr <- b.Run(ctx) }()
+	cancel, runErr := runBot(t, fake, eng, testLogger(t))
 	fake.waitCalls("global command registration", 1, isCall("PUT", "applications/200/commands"))
 
 	fake.dispatch("INTERACTION_CREATE", interaction("3001", "1", "ask", opt("question", "a slow question")))
@@ -497,6 +489,22 @@ func TestShutdown(t *testing.T) {
 }
 
 // TestRunErrors: Run reports a gateway it cannot reach and a token Discord refuses.
+// runBot runs a bot with the defaults against fake until the test ends or cancel is called; Run's
+// error arrives on runErr.
+func runBot(t *testing.T, fake *fakeDiscord, eng *fakeEngine, lg *slog.Logger) (cancel context.CancelFunc, runErr <-chan error) {
+	t.Helper()
+	b, err := New(Config{Token: "test-token", APIBase: fake.apiBase(), Engine: eng,
+		Conversations: bot.New(eng, bot.Options{}), Logger: lg, HTTPClient: &http.Client{Timeout: 10 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	errc := make(chan error, 1)
+	go func() { errc <- b.Run(ctx) }()
+	return cancel, errc
+}
+
 // syncBuffer is a log sink safe for the bot's goroutines.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -523,16 +531,7 @@ func TestWithoutMessageContentIntent(t *testing.T) {
 	fake.noContentIntent = true
 	eng := &fakeEngine{}
 	logs := &syncBuffer{}
-	b, err := New(Config{Token: "test-token", APIBase: fake.apiBase(), Engine: eng,
-		Conversations: bot.New(eng, bot.Options{}), Logger: slog.New(slog.NewTextHandler(logs, nil)),
-		HTTPClient: &http.Client{Timeout: 10 * time.Second}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	runErr := make(chan error, 1)
-	go func() { runErr <- b.Run(ctx) }()
+	cancel, runErr := runBot(t, fake, eng, slog.New(slog.NewTextHandler(logs, nil)))
 
 	fake.waitCalls("command registration", 1, isCall("PUT", "applications/200/commands"))
 	fake.mu.Lock()

@@ -123,15 +123,7 @@ func realServer(t *testing.T) (*Server, *httptest.Server, *corpus.Guidance) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		s.closeClients()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.waitClients(ctx)
-		ts.Close()
-	})
-	return s, ts, g
+	return s, serveTest(t, s), g
 }
 
 // js evaluates an expression in the page.

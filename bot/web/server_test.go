@@ -158,6 +158,11 @@ func newTestServer(t *testing.T, fe *fakeEngine, mod func(*Config)) (*Server, *h
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, serveTest(t, s)
+}
+
+// serveTest serves s with httptest until the test ends, closing its websockets first.
+func serveTest(t *testing.T, s *Server) *httptest.Server {
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
 		s.closeClients()
@@ -166,7 +171,7 @@ func newTestServer(t *testing.T, fe *fakeEngine, mod func(*Config)) (*Server, *h
 		s.waitClients(ctx)
 		ts.Close()
 	})
-	return s, ts
+	return ts
 }
 
 func TestAPI(t *testing.T) {
