@@ -306,14 +306,14 @@ func (a *App) categories() error {
 }
 
 func (a *App) search(ctx context.Context, args []string) error {
-	text := strings.Join(args, " ")
+	in, err := textin.ParseLang(strings.Join(args, " "), a.maxRunes(), a.cfg.Lang)
+	if err != nil {
+		return userError(err, in.Lang)
+	}
 	if err := a.load(); err != nil {
 		return err
 	}
-	if err := a.eng.Validate(text); err != nil {
-		return fmt.Errorf("search: %w", err)
-	}
-	res, err := a.idx.Search(ctx, text, 10)
+	res, err := a.idx.Search(ctx, in.Match, 10)
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
