@@ -282,6 +282,7 @@ func TestBrowser(t *testing.T) {
 	if got := js[string](t, ctx, `document.querySelector("#status").textContent`); got != "Connected" {
 		t.Errorf("status after English = %q, want Connected", got)
 	}
+	saveScreenshot(t, ctx, dir, "desktop-english.png")
 	// Emoji only: an error in the conversation's language, nothing sent to the engine.
 	do(t, ctx, chromedp.SendKeys("#input", "😀😀"), chromedp.Click("#send"), chromedp.WaitVisible(".msg.error"))
 	if got := js[string](t, ctx, `document.querySelector(".msg.error").textContent`); !strings.Contains(got, "empty") {
