@@ -102,6 +102,27 @@ func (a *App) ask(ctx context.Context, args []string) error {
 	return err
 }
 
+// parseJSONLine reads one line of classify --jsonl: {"id": string or number, "text": string}, other
+// fields ignored. The id is returned whenever it can be read, also with an error about the text.
+func parseJSONLine(line string) (id, text string, err *textin.Error) {
+	var fields map[string]json.RawMessage
+	if e := json.Unmarshal([]byte(line), &fields); e != nil {
+		return "", "", textin.JSONError(e)
+	}
+	id, ok := decision.RequestID(fields["id"])
+	if !ok {
+		return "", "", &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemType, Field: "id"}
+	}
+	raw := fields["text"]
+	if t := strings.TrimSpace(string(raw)); t == "" || t == "null" {
+		return id, "", &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemMissing, Field: "text"}
+	}
+	if json.Unmarshal(raw, &text) != nil {
+		return id, "", &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemType, Field: "text"}
+	}
+	return id, text, nil
+}
+
 // cliMaxRunes is the longest text the command line accepts (the web's limit is bot.DefaultMaxMessage).
 const cliMaxRunes = 10000
 
@@ -257,21 +278,9 @@ func (a *App) classifyLine(ctx context.Context, j *jsonlJob) decision.Decision {
 	case strings.TrimSpace(j.line) == "":
 		return bad("", &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemBlankLine})
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(j.line), &fields); err != nil {
-		return bad("", textin.JSONError(err))
-	}
-	id, ok := decision.RequestID(fields["id"])
-	if !ok {
-		return bad("", &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemType, Field: "id"})
-	}
-	raw := fields["text"]
-	if t := strings.TrimSpace(string(raw)); t == "" || t == "null" {
-		return bad(id, &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemMissing, Field: "text"})
-	}
-	var text string
-	if err := json.Unmarshal(raw, &text); err != nil {
-		return bad(id, &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemType, Field: "text"})
+	id, text, perr := parseJSONLine(j.line)
+	if perr != nil {
+		return bad(id, perr)
 	}
 	in, err := textin.ParseLang(text, a.maxRunes(), lang)
 	lang = in.Lang

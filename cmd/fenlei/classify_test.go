@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"fenlei/decision"
 )
 
 // jsonLine marshals v as one JSON line (without HTML escaping, as a script would write it).
@@ -290,4 +292,35 @@ func TestClassifyJSONLWorkers(t *testing.T) {
 	if one.stdout != four.stdout {
 		t.Errorf("--workers 4 output differs from --workers 1:\n%s\n---\n%s", four.stdout, one.stdout)
 	}
+}
+
+// FuzzParseJSONLine: any line gives a text or a user-facing error, never a panic; a line that has a
+// string or numeric id keeps it.
+func FuzzParseJSONLine(f *testing.F) {
+	for _, s := range []string{`{"id":"a","text":"软件"}`, `{"id":7,"text":42}`, `[1,2]`, `{"text":null}`, `"s"`, `{`,
+		"\ufeff{}", `{"id":{"x":1},"text":"a"}`, `{"id":1e3,"text":""}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		id, text, err := parseJSONLine(line)
+		if err != nil {
+			if err.Message("zh") == "" || err.Message("en") == "" {
+				t.Fatalf("error without a message for %q", line)
+			}
+			if text != "" {
+				t.Fatalf("text %q returned with an error", text)
+			}
+			return
+		}
+		var v struct {
+			ID   json.RawMessage `json:"id"`
+			Text string          `json:"text"`
+		}
+		if e := json.Unmarshal([]byte(line), &v); e != nil || v.Text != text {
+			t.Fatalf("parsed %q as text %q, json says %q (%v)", line, text, v.Text, e)
+		}
+		if want, _ := decision.RequestID(v.ID); want != id {
+			t.Fatalf("id %q, want %q", id, want)
+		}
+	})
 }
