@@ -6,9 +6,10 @@
 //     digits and spaces to their ordinary forms; zero-width, bidirectional, variation-selector and
 //     other format characters and control characters (tab and newline excepted) are removed; the
 //     result is trimmed. The user's text is kept as typed in Text.Raw.
-//   - Text.Match is the normalised text with traditional Chinese converted to simplified (OpenCC's
-//     tw2sp tables, so Taiwan wordings such as 軟體 read as 软件): the engine matches on it. It is
-//     never shown to the user as their own words.
+//   - Text.Match is the normalised text with traditional Chinese converted to simplified: the engine
+//     matches on it, and it is never shown to the user as their own words. Only a text that has
+//     traditional characters is converted (OpenCC, with the Taiwan wordings, so 軟體 reads as 软件);
+//     simplified text is left as it is (小程序 stays 小程序).
 //   - One validator: a text with a NUL, mostly control characters or invalid UTF-8 is ErrNotText; one
 //     with no letter or digit once normalised (empty, spaces, emoji, symbols, zero-width characters
 //     only) is ErrEmpty; one longer than the limit (in characters, after normalisation) is ErrTooLong.
@@ -45,6 +46,21 @@ func Parse(raw string, max int) (Text, error) { return ParseLang(raw, max, "") }
 
 // ParseLang is Parse with the language to use when the text itself does not say (see Lang).
 func ParseLang(raw string, max int, fallback string) (Text, error) {
+	t, err := parse(raw, max, fallback)
+	if err == nil {
+		t.Match = Simplify(t.Clean)
+	}
+	return t, err
+}
+
+// Check validates raw as Parse does, without converting it for matching.
+func Check(raw string, max int) error {
+	_, err := parse(raw, max, "")
+	return err
+}
+
+// parse is ParseLang without Match.
+func parse(raw string, max int, fallback string) (Text, error) {
 	t := Text{Raw: raw, Lang: orDefault(fallback)}
 	if err := checkBinary(raw); err != nil {
 		return t, err
@@ -60,14 +76,7 @@ func ParseLang(raw string, max int, fallback string) (Text, error) {
 	if n := utf8.RuneCountInString(t.Clean); n > max {
 		return t, &Error{Code: CodeTooLong, Limit: max}
 	}
-	t.Match = Simplify(t.Clean)
 	return t, nil
-}
-
-// Check validates raw as Parse does, without keeping the result.
-func Check(raw string, max int) error {
-	_, err := Parse(raw, max)
-	return err
 }
 
 // checkBinary refuses text that a person did not type: invalid UTF-8, a NUL, or a tenth or more
