@@ -275,7 +275,7 @@
   // nothing a reader can use.
   function renderCandidates(box, d, tt, lang) {
     const cands = (d.candidates || []).filter(function (c) { return c && c.code && c.code !== d.code; });
-    const meaningful = !!d.code && d.code !== "OUT";
+    const meaningful = !!d.code;
     const shown = cands.filter(function (c) { return !meaningful || Number(c.score) >= 0.05; });
     if (!shown.length) return;
     box.append(el("h3", "", tt.candidates));
