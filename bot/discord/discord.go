@@ -366,6 +366,7 @@ func (b *Bot) onThreadDelete(_ *discordgo.Session, t *discordgo.ThreadDelete) {
 	b.mu.Lock()
 	_, ours := b.threads[t.ID]
 	delete(b.threads, t.ID)
+	delete(b.hinted, t.ID)
 	b.mu.Unlock()
 	if ours {
 		b.cfg.Conversations.End(conversationID(t.ID))
