@@ -30,19 +30,19 @@ import (
 	"log/slog"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"fenlei/corpus"
 	"fenlei/decision"
 	"fenlei/retrieval"
 	"fenlei/score"
+	"fenlei/textin"
 )
 
-// Input errors: a channel shows them as a clear message.
+// Input errors (textin's): a channel shows them with textin.Message.
 var (
-	ErrEmpty   = errors.New("the text is empty")
-	ErrTooLong = errors.New("the text is too long")
-	ErrBinary  = errors.New("the text is not readable text (binary or invalid UTF-8)")
+	ErrEmpty   = textin.ErrEmpty
+	ErrTooLong = textin.ErrTooLong
+	ErrBinary  = textin.ErrNotText
 )
 
 // Searcher retrieves ranked categories and passages; *retrieval.Index satisfies it.
@@ -190,26 +190,10 @@ func (e *Engine) offline(ctx context.Context, st *state) error {
 	return nil
 }
 
-// Validate checks a text before any work: empty, too long or binary texts are rejected.
+// Validate checks a text before any work, with textin's validator (the one every channel uses).
 func (e *Engine) Validate(text string) error {
-	if !utf8.ValidString(text) || strings.ContainsRune(text, 0) {
-		return ErrBinary
-	}
-	ctrl, n := 0, 0
-	for _, r := range text {
-		n++
-		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
-			ctrl++
-		}
-	}
-	if n > 0 && ctrl*10 > n {
-		return ErrBinary
-	}
-	if strings.TrimSpace(text) == "" || !hasLetters(text) {
-		return ErrEmpty
-	}
-	if n > e.max {
-		return fmt.Errorf("%w: %d characters, at most %d", ErrTooLong, n, e.max)
+	if err := textin.Check(text, e.max); err != nil {
+		return fmt.Errorf("classify: %w", err)
 	}
 	return nil
 }
@@ -223,29 +207,16 @@ func hasLetters(s string) bool {
 	return false
 }
 
-// Lang says whether a text is Chinese ("zh") or English ("en"): any Han character makes it Chinese
-// unless Latin letters outnumber Han characters eight to one.
-func Lang(s string) string {
-	han, latin := 0, 0
-	for _, r := range s {
-		switch {
-		case unicode.Is(unicode.Han, r):
-			han++
-		case r < 0x80 && unicode.IsLetter(r):
-			latin++
-		}
-	}
-	if (han == 0 && latin > 0) || (han > 0 && latin >= 8*han) {
-		return "en"
-	}
-	return "zh"
-}
+// Lang says whether a text is Chinese ("zh") or English ("en"): textin's detector.
+func Lang(s string) string { return textin.Lang(s, "") }
 
 // Answer classifies a description or answers a question about the guidance (bot.Engine).
 func (e *Engine) Answer(ctx context.Context, text string, onDelta func(string)) (decision.Decision, error) {
-	if err := e.Validate(text); err != nil {
-		return decision.Decision{}, err
+	in, err := textin.Parse(text, e.max)
+	if err != nil {
+		return decision.Decision{}, fmt.Errorf("classify: %w", err)
 	}
+	text = in.Match // normalised, traditional read as simplified
 	if isGuidanceQuestion(text) {
 		return e.Guidance(ctx, text)
 	}

@@ -16,6 +16,7 @@ import (
 	"fenlei/decision"
 	"fenlei/retrieval"
 	"fenlei/score"
+	"fenlei/textin"
 )
 
 // Neighbourer finds coding-index entries near a text; *retrieval.Index satisfies it.
@@ -102,7 +103,7 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 	perLabel := make([]float64, len(labels))
 	counts := map[string][]float64{}
 	for _, e := range nbr.Entries() {
-		ts := tokens(e.Text)
+		ts := tokens(textin.MatchForm(e.Text))
 		sc.nb.Add(e.Author, e.Code, ts)
 		l := sc.li[e.Code]
 		perLabel[l]++
@@ -380,7 +381,7 @@ func (e *Engine) Examples(ctx context.Context) ([]score.Example, []string, error
 	exs := make([]score.Example, 0, len(entries))
 	authors := make([]string, 0, len(entries))
 	for _, en := range entries {
-		st, err := e.newState(ctx, en.Text)
+		st, err := e.newState(ctx, textin.MatchForm(en.Text))
 		if err != nil {
 			return nil, nil, fmt.Errorf("classify.Examples: %s line %d: %w", en.Author, en.Line, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"fenlei/corpus"
+	"fenlei/textin"
 )
 
 // kindEntry is the kind of a coding-index document: the second document type, beside the passages of the
@@ -49,7 +50,8 @@ type Neighbour struct {
 // indexEntries adds the coding index to the batch as documents of kind "entry".
 func indexEntries(b *bleve.Batch, entries []corpus.Entry) error {
 	for i, e := range entries {
-		d := doc{Text: e.Text, EN: latinPart(Normalize(e.Text)), Kind: kindEntry, Code: e.Code, Author: e.Author}
+		text := textin.MatchForm(e.Text) // traditional entries read as simplified, like users' messages
+		d := doc{Text: text, EN: latinPart(Normalize(text)), Kind: kindEntry, Code: e.Code, Author: e.Author}
 		if err := b.Index(entryID(i), d); err != nil {
 			return fmt.Errorf("index entry %d: %w", i, err)
 		}

@@ -13,6 +13,7 @@ import (
 type Config struct {
 	JSON  bool
 	JSONL bool
+	Lang  string // "zh" or "en" from LC_ALL, LC_MESSAGES or LANG: the language of messages when the text shows none
 
 	LLMURL, LLMModel, LLMKey string
 	LLMTimeout               time.Duration
@@ -20,8 +21,13 @@ type Config struct {
 
 	Addr           string
 	AllowedOrigins string
+	Hosts          string
 	RateLimit      float64
+	Burst          int
+	WSRateLimit    float64
+	WSBurst        int
 	MaxConnsPerIP  int
+	MaxInFlight    int
 
 	DiscordToken, DiscordGuild, DiscordAPI string
 
@@ -41,7 +47,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) {
-	c := &Config{}
+	c := &Config{Lang: localeLang(getenv)}
 	fs := flag.NewFlagSet("fenlei "+cmd, flag.ContinueOnError)
 	key := getenv("FENLEI_LLM_KEY")
 	if key == "" {
@@ -57,11 +63,17 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 		fs.BoolVar(&c.JSON, "json", false, "print JSON")
 	case "classify":
 		fs.BoolVar(&c.JSONL, "jsonl", true, "JSON lines in and out")
+		fs.IntVar(&c.Workers, "workers", 0, "lines classified at once; output stays in input order (default: CPUs; 4 with an LLM)")
 	case "serve":
 		fs.StringVar(&c.Addr, "addr", ":8080", "listen address")
 		fs.StringVar(&c.AllowedOrigins, "allowed-origins", "", "comma-separated extra origins allowed to open /ws")
-		fs.Float64Var(&c.RateLimit, "rate-limit", 10, "requests per second per client IP (<0: off)")
+		fs.StringVar(&c.Hosts, "hosts", getenv("FENLEI_HOSTS"), "comma-separated host names the server answers to besides IP addresses and localhost (DNS-rebinding guard)")
+		fs.Float64Var(&c.RateLimit, "rate-limit", 10, "API calls, websocket upgrades and messages per second per client IP (<0: off)")
+		fs.IntVar(&c.Burst, "burst", 40, "burst of --rate-limit per client IP")
+		fs.Float64Var(&c.WSRateLimit, "ws-rate-limit", 1, "messages per second per websocket connection (<0: off)")
+		fs.IntVar(&c.WSBurst, "ws-burst", 5, "burst of --ws-rate-limit per connection")
 		fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 50, "open websockets per client IP (<0: unlimited)")
+		fs.IntVar(&c.MaxInFlight, "max-in-flight", 0, "engine calls at once; the rest wait in order (default: 2 per CPU; 16 per CPU with an LLM)")
 	case "discord":
 		fs.StringVar(&c.DiscordToken, "token", getenv("DISCORD_TOKEN"), "bot token")
 		fs.StringVar(&c.DiscordGuild, "guild", getenv("DISCORD_GUILD_ID"), "guild for instant command registration")
@@ -79,6 +91,19 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 		fs.StringVar(&c.Out, "o", "classify/model.json", "write the trained scorer here")
 	}
 	return c, fs
+}
+
+// localeLang is "zh" when the locale (LC_ALL, LC_MESSAGES, LANG, the first set) is Chinese, else "en".
+func localeLang(getenv func(string) string) string {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := getenv(k); v != "" {
+			if strings.HasPrefix(strings.ToLower(v), "zh") {
+				return "zh"
+			}
+			return "en"
+		}
+	}
+	return "en"
 }
 
 func (c *Config) validate() error {

@@ -1,5 +1,5 @@
 // Command fenlei tells which category of China's service-outsourcing statistics a service belongs in,
-// and proves it with quotes of the guidance. See README.md and CONTRACT.md.
+// and proves it with quotes of the guidance. See README.md and docs/contract.md.
 //
 //	fenlei ask [--json] TEXT           classify a description or answer a question
 //	fenlei classify --jsonl            JSON lines in, one Decision per line out
@@ -45,11 +45,15 @@ const usage = `fenlei — China service-outsourcing statistics classifier (Opera
 
 Usage:
   fenlei ask [--json] TEXT            classify a description, or answer a question about the guidance
-  fenlei classify --jsonl             read {"id","text"} JSON lines on stdin, write one Decision per line
+  fenlei classify --jsonl [--workers N]
+                                      read {"id","text"} JSON lines on stdin, write one line per input line,
+                                      in order (N lines at once; default: CPUs)
   fenlei categories [--json]          list the taxonomy (3 classes, 9 middle classes, 45 sub-classes)
   fenlei search [--json] TEXT         ranked categories and passages for a query
   fenlei chat                         a conversation in the terminal (help, why not X, follow-ups)
   fenlei serve [--addr :8080]         web chat, JSON API and websocket on one port
+                                      [--hosts NAMES] [--rate-limit 10] [--burst 40] [--ws-rate-limit 1]
+                                      [--ws-burst 5] [--max-conns-per-ip 50] [--max-in-flight N]
   fenlei discord                      the Discord bot (DISCORD_TOKEN, DISCORD_GUILD_ID)
   fenlei eval --cases FILE [--cases FILE2] [--json] [--report out.html] [--compare prev.json] [--baseline FILE]
   fenlei eval --cv author [--json]    leave-one-author-out cross-validation over the coding index
