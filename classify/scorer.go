@@ -23,6 +23,7 @@ import (
 type Neighbourer interface {
 	Neighbours(ctx context.Context, text string, k int, exclude string) ([]retrieval.Neighbour, error)
 	NeighboursOf(ctx context.Context, terms []string, k int, exclude string) ([]retrieval.Neighbour, error)
+	EntryTerms(i int) []string
 	Entries() []corpus.Entry
 }
 
@@ -100,36 +101,16 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 	for i, l := range labels {
 		sc.li[l] = i
 	}
-	perLabel := make([]float64, len(labels))
-	counts := map[string][]float64{}
-	for _, e := range nbr.Entries() {
-		ts := tokens(textin.MatchForm(e.Text))
-		sc.nb.Add(e.Author, e.Code, ts)
-		l := sc.li[e.Code]
-		perLabel[l]++
-		for _, t := range ts {
-			row := counts[t]
-			if row == nil {
-				row = make([]float64, len(labels))
-				counts[t] = row
-			}
-			row[l]++
-		}
+	for i, e := range nbr.Entries() {
+		sc.nb.Add(e.Author, e.Code, nbr.EntryTerms(i))
 	}
 	min := threshold("informative_min_share")
 	function := strings.Join(voc.clauses.Terms["function_chars"], "")
-	for t, row := range counts {
-		sum, top, df := 0.0, 0.0, 0.0
-		for l, c := range row {
-			df += c
-			r := c / math.Max(perLabel[l], 1)
-			sum += r
-			top = math.Max(top, r)
-		}
-		if df >= 2 && top/sum >= min && !strings.ContainsAny(t, function) {
+	sc.nb.Vocabulary(func(t string) {
+		if n, top := sc.nb.Lean(t); n >= 2 && top >= min && !strings.ContainsAny(t, function) {
 			sc.informs[t] = true
 		}
-	}
+	})
 	return sc
 }
 
@@ -151,16 +132,9 @@ func (sc *scorer) informing(ts []string) []string {
 	return out
 }
 
-// tokens are the naive-Bayes features of a text: its CJK bigrams and English words, each once.
-func tokens(text string) []string {
-	gs := bigrams(retrieval.Normalize(text))
-	out := make([]string, 0, len(gs))
-	for g := range gs {
-		out = append(out, g)
-	}
-	sort.Strings(out)
-	return out
-}
+// tokens are the naive-Bayes and neighbour features of a text: retrieval.Terms (CJK bigrams, English
+// words), each once.
+func tokens(text string) []string { return retrieval.Terms(text) }
 
 // evidence is the scorer's view of one text.
 type evidence struct {

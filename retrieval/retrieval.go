@@ -93,16 +93,15 @@ type Index struct {
 	en      map[string][]string // code → English aliases
 	names   map[string]string   // code → name, for direct name mentions
 	entries []corpus.Entry
-	ent     bleve.Index // the coding index, nil without entries
+	ent     *entryIndex // the coding index, nil without entries
 }
 
 type doc struct {
-	Text   string `json:"text"`
-	Title  string `json:"title"`
-	EN     string `json:"en"`
-	Kind   string `json:"kind"`
-	Code   string `json:"code"`
-	Author string `json:"author,omitempty"`
+	Text  string `json:"text"`
+	Title string `json:"title"`
+	EN    string `json:"en"`
+	Kind  string `json:"kind"`
+	Code  string `json:"code"`
 }
 
 // New builds the in-memory index over every passage of g.
@@ -140,9 +139,7 @@ func New(g *corpus.Guidance, lexicon []corpus.Synonym, opts Options) (*Index, er
 	if err := idx.Batch(b); err != nil {
 		return nil, fmt.Errorf("retrieval.New: %w", err)
 	}
-	if x.ent, err = entryIndex(im, opts.Entries); err != nil {
-		return nil, fmt.Errorf("retrieval.New: %w", err)
-	}
+	x.ent = newEntryIndex(opts.Entries)
 	return x, nil
 }
 
@@ -174,7 +171,6 @@ func indexMapping(opts Options) (*mapping.IndexMappingImpl, error) {
 	dm.AddFieldMappingsAt("en", english)
 	dm.AddFieldMappingsAt("kind", kw)
 	dm.AddFieldMappingsAt("code", kw)
-	dm.AddFieldMappingsAt("author", kw)
 	im.DefaultMapping = dm
 	im.DefaultAnalyzer = "zh"
 	return im, nil
@@ -182,9 +178,6 @@ func indexMapping(opts Options) (*mapping.IndexMappingImpl, error) {
 
 // Close releases the index.
 func (x *Index) Close() error {
-	if x.ent != nil {
-		x.ent.Close()
-	}
 	return x.idx.Close()
 }
 
