@@ -38,9 +38,11 @@ type Decision struct {
 	Lang       string      `json:"lang,omitempty"` // "zh" or "en": the language of the request
 	Reason     string      `json:"reason,omitempty"`
 	Other      string      `json:"other,omitempty"` // KindExplain: the class compared with Code ("why not Other?")
-	Usage      *Usage      `json:"usage,omitempty"`
-	Error      string      `json:"error,omitempty"`      // why this input got no answer, for people (classify --jsonl)
-	ErrorCode  string      `json:"error_code,omitempty"` // the same for programs: "empty", "too_long", "bad_request"…
+	// Uncovered: KindGuidance, the guidance does not answer the question; Citations are the nearest passages.
+	Uncovered bool   `json:"uncovered,omitempty"`
+	Usage     *Usage `json:"usage,omitempty"`
+	Error     string `json:"error,omitempty"`      // why this input got no answer, for people (classify --jsonl)
+	ErrorCode string `json:"error_code,omitempty"` // the same for programs: "empty", "too_long", "bad_request"…
 }
 
 // RequestID reads the id of a request, to echo it as the Decision's ID: a JSON string as its

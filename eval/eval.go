@@ -51,6 +51,13 @@ type Case struct {
 	// answer's citations must contain (compared with whitespace removed).
 	Question string   `json:"question,omitempty"`
 	Cite     []string `json:"cite,omitempty"`
+	// Needs lists the passage refs a correct answer must cite (the guidance question set's format,
+	// eval/testdata/guidance). A question of QKind "outside" needs none: the answer must say that the
+	// guidance does not cover it.
+	Needs []string `json:"needs,omitempty"`
+	// QKind is the kind of a guidance question: scope, rules, platform, class, difference, meta, outside.
+	QKind  string `json:"kind,omitempty"`
+	Author string `json:"author,omitempty"`
 	// Line is the line of the source file the case was read from (0 if not read from a file).
 	Line int `json:"line,omitempty"`
 }

@@ -225,8 +225,13 @@ func checkCases(cases []Case) error {
 		case hasText && hasQuestion:
 			return atLine(c.Line, "case %q has both text and question", c.ID)
 		case hasQuestion:
-			if len(c.Cite) == 0 {
-				return atLine(c.Line, "question case %q has no cite", c.ID)
+			if len(c.Cite) == 0 && len(c.Needs) == 0 && c.QKind != KindOutside {
+				return atLine(c.Line, "question case %q has no cite and no needs", c.ID)
+			}
+			for _, r := range c.Needs {
+				if strings.TrimSpace(r) == "" {
+					return atLine(c.Line, "question case %q has an empty need", c.ID)
+				}
 			}
 			for _, s := range c.Cite {
 				if squash(s) == "" {

@@ -132,7 +132,7 @@ func TestLoadFileErrors(t *testing.T) {
 
 // TestLoadRepoCases checks that the case files shipped in testdata load.
 func TestLoadRepoCases(t *testing.T) {
-	for _, p := range []string{"testdata/cases.jsonl", "testdata/questions.jsonl"} {
+	for _, p := range []string{"testdata/cases.jsonl", "testdata/questions.jsonl", "testdata/guidance/q1.jsonl", "testdata/guidance/q2.jsonl"} {
 		t.Run(filepath.Base(p), func(t *testing.T) {
 			if _, err := os.Stat(p); err != nil {
 				t.Skipf("no %s", p)

@@ -43,6 +43,7 @@ type Report struct {
 	PerTag    []TagScore     `json:"per_tag"`
 	Citations CitationScore  `json:"citations"`
 	Questions QuestionScore  `json:"questions"`
+	Routing   RoutingScore   `json:"routing"`
 	Latency   LatencySummary `json:"latency"`
 	Tokens    TokenSummary   `json:"tokens"`
 
@@ -138,6 +139,17 @@ type QuestionScore struct {
 	Cases   int     `json:"cases"`
 	Hits    int     `json:"hits"`
 	HitRate float64 `json:"hit_rate"`
+}
+
+// RoutingScore says how often inputs were routed right: questions answered as questions (guidance or
+// follow-up), descriptions classified (not taken for questions). Cases with an error are not counted.
+type RoutingScore struct {
+	Questions         int     `json:"questions"`
+	QuestionsRight    int     `json:"questions_right"`
+	QuestionRate      float64 `json:"question_rate"`
+	Descriptions      int     `json:"descriptions"`
+	DescriptionsRight int     `json:"descriptions_right"`
+	DescriptionRate   float64 `json:"description_rate"`
 }
 
 // LatencySummary summarises per-case latency (nearest-rank percentiles) in milliseconds.

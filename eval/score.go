@@ -133,8 +133,11 @@ func goldLabel(r Result) string {
 // questionHit reports whether the Decision's citations, joined and with whitespace removed, contain
 // every cite substring (also with whitespace removed).
 func questionHit(r Result) bool {
-	if r.Error != "" || len(r.Case.Cite) == 0 {
+	if r.Error != "" {
 		return false
+	}
+	if len(r.Case.Cite) == 0 {
+		return needsHit(r)
 	}
 	var quotes []string
 	for _, c := range r.Decision.Citations {
@@ -148,6 +151,33 @@ func questionHit(r Result) bool {
 		}
 	}
 	return true
+}
+
+// KindOutside is the kind of a guidance question that the guidance does not cover.
+const KindOutside = "outside"
+
+// needsHit reports whether the answer cites every needed passage by ref; for a question the guidance
+// does not cover, whether the answer says so.
+func needsHit(r Result) bool {
+	if len(r.Case.Needs) == 0 {
+		return r.Case.QKind == KindOutside && r.Decision.Uncovered
+	}
+	have := map[string]bool{}
+	for _, c := range r.Decision.Citations {
+		have[c.Ref] = true
+	}
+	for _, ref := range r.Case.Needs {
+		if !have[ref] {
+			return false
+		}
+	}
+	return true
+}
+
+// routedAsQuestion reports whether the engine took the input for a question (about the guidance or a
+// follow-up) rather than a description to classify.
+func routedAsQuestion(d decision.Decision) bool {
+	return d.Kind == decision.KindGuidance || d.Kind == decision.KindExplain
 }
 
 func squash(s string) string {
@@ -450,6 +480,20 @@ func scoreRest(rep *Report) {
 	var lat []float64
 	var latSum float64
 	for _, r := range rep.Results {
+		if r.Error == "" {
+			switch q := routedAsQuestion(r.Decision); {
+			case r.Case.IsQuestion():
+				rep.Routing.Questions++
+				if q {
+					rep.Routing.QuestionsRight++
+				}
+			default:
+				rep.Routing.Descriptions++
+				if !q {
+					rep.Routing.DescriptionsRight++
+				}
+			}
+		}
 		if r.Case.IsQuestion() {
 			if r.Right {
 				rep.Questions.Hits++
@@ -467,6 +511,8 @@ func scoreRest(rep *Report) {
 	}
 	rep.Questions.Cases = rep.QuestionCases
 	rep.Questions.HitRate = rate(rep.Questions.Hits, rep.QuestionCases)
+	rep.Routing.QuestionRate = rate(rep.Routing.QuestionsRight, rep.Routing.Questions)
+	rep.Routing.DescriptionRate = rate(rep.Routing.DescriptionsRight, rep.Routing.Descriptions)
 	rep.ErrorCount = len(rep.Errors)
 	if n := len(lat); n > 0 {
 		sort.Float64s(lat)

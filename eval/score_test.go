@@ -442,3 +442,45 @@ func TestScoreEmpty(t *testing.T) {
 		t.Errorf("Score(nil) = %+v, want zero figures and 21 coverage points", rep)
 	}
 }
+
+func TestScoreNeeds(t *testing.T) {
+	refs := func(kind string, rs ...string) decision.Decision {
+		d := decision.Decision{Kind: kind}
+		for _, r := range rs {
+			d.Citations = append(d.Citations, decision.Citation{Ref: r, Quote: "q"})
+		}
+		return d
+	}
+	need := func(id, kind string, needs ...string) Case {
+		return Case{ID: id, Question: "question " + id, Needs: needs, QKind: kind}
+	}
+	uncovered := refs(decision.KindGuidance, "scope.def")
+	uncovered.Uncovered = true
+	tests := []struct {
+		name      string
+		r         Result
+		hit, asks bool
+	}{
+		{"every need cited", res(need("a", "platform", "platform.material.1", "platform.material.2"), refs(decision.KindGuidance, "platform.material.2", "platform.material.1", "x")), true, true},
+		{"one need missing", res(need("b", "platform", "platform.material.1", "platform.material.2"), refs(decision.KindGuidance, "platform.material.1")), false, true},
+		{"cited but classified", res(need("c", "class", "B23.def"), refs(decision.KindClassification, "B23.def")), true, false},
+		{"outside said so", res(need("d", KindOutside), uncovered), true, true},
+		{"outside answered as covered", res(need("e", KindOutside), refs(decision.KindGuidance, "scope.def")), false, true},
+		{"explain counts as a question", res(need("f", "difference", "I13.def"), refs(decision.KindExplain, "I13.def")), true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := Score([]Result{tt.r}, nil)
+			if got := rep.Questions.Hits == 1; got != tt.hit {
+				t.Errorf("hit = %v, want %v", got, tt.hit)
+			}
+			if got := rep.Routing.QuestionsRight == 1; got != tt.asks {
+				t.Errorf("routed as question = %v, want %v", got, tt.asks)
+			}
+		})
+	}
+	rep := Score([]Result{res(cls("c1", "I11"), dec("I11", 1)), res(cls("c2", "I11"), refs(decision.KindGuidance))}, nil)
+	if want := (RoutingScore{Descriptions: 2, DescriptionsRight: 1, DescriptionRate: 0.5}); rep.Routing != want {
+		t.Errorf("Routing = %+v, want %+v", rep.Routing, want)
+	}
+}
