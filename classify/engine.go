@@ -97,6 +97,8 @@ type Config struct {
 	// nil: the guidance retrieval's best category does.
 	Neighbours Neighbourer
 	Model      *score.Model // nil: DefaultModel()
+	// Router tells descriptions from questions and follow-ups; nil: DefaultRouter().
+	Router *Router
 	// SkipRules leaves rules of the rule layer out, by name (scope, contract, repair, domain, exclusion,
 	// clarify): for ablation studies in cross-validation, never in service.
 	SkipRules []string
@@ -111,6 +113,7 @@ type Engine struct {
 	lg   *slog.Logger
 	max  int
 	sc   *scorer
+	rt   *Router
 	skip map[string]bool
 	// exclude leaves one author's coding-index entries out (leave-one-author-out cross-validation).
 	exclude string
@@ -130,7 +133,14 @@ func New(cfg Config) (*Engine, error) {
 	if err := cfg.Guidance.CheckClauses(voc.clauses); err != nil {
 		return nil, fmt.Errorf("classify.New: %w", err)
 	}
-	e := &Engine{g: cfg.Guidance, qv: cfg.Questions, s: cfg.Searcher, llm: cfg.Suggester, lg: cfg.Logger, max: cfg.MaxRunes}
+	if cfg.Router == nil {
+		r, err := DefaultRouter()
+		if err != nil {
+			return nil, fmt.Errorf("classify.New: %w", err)
+		}
+		cfg.Router = r
+	}
+	e := &Engine{g: cfg.Guidance, qv: cfg.Questions, s: cfg.Searcher, llm: cfg.Suggester, lg: cfg.Logger, max: cfg.MaxRunes, rt: cfg.Router}
 	e.skip = map[string]bool{}
 	for _, r := range cfg.SkipRules {
 		e.skip[r] = true
@@ -217,11 +227,15 @@ func (e *Engine) Answer(ctx context.Context, text string, onDelta func(string)) 
 		return decision.Decision{}, fmt.Errorf("classify: %w", err)
 	}
 	text = in.Match // normalised, traditional read as simplified
-	if isGuidanceQuestion(text) {
+	if e.Route(text) != corpus.RouteDescription {
+		// Without a conversation, a follow-up ("I13 和 K13 有什么区别？") is answered from the guidance.
 		return e.Guidance(ctx, text)
 	}
 	return e.classify(ctx, text, onDelta)
 }
+
+// Route says what text is: corpus.RouteDescription, RouteQuestion or RouteFollowup.
+func (e *Engine) Route(text string) string { return e.rt.Route(text) }
 
 // Classify classifies a description (the JSON API, the CLI and eval call this).
 func (e *Engine) Classify(ctx context.Context, text string) (decision.Decision, error) {

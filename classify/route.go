@@ -1,0 +1,191 @@
+package classify
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+
+	"fenlei/corpus"
+	"fenlei/score"
+)
+
+// Router tells the three kinds of input apart (corpus.Routes): a description to classify, a question
+// about the guidance, a follow-up to an earlier answer. It is a logistic regression over character
+// n-grams, words and the shape of the text, learned from the routing examples (corpus/routing) with the
+// coding index's wordings as further descriptions. Training is deterministic and takes a fraction of a
+// second, so the model is fitted when first needed rather than stored.
+type Router struct {
+	m *score.TextModel
+}
+
+// RouteDoc is one labelled text for NewRouter, with its author (for leave-one-author-out).
+type RouteDoc struct {
+	Text, Route, Author string
+}
+
+// RouteDocs are the training texts: every routing example, and every coding-index entry as a description.
+func RouteDocs(examples []corpus.RoutingExample, index []corpus.Entry) []RouteDoc {
+	out := make([]RouteDoc, 0, len(examples)+len(index))
+	for _, e := range examples {
+		out = append(out, RouteDoc{Text: e.Text, Route: e.Route, Author: e.Author})
+	}
+	for _, e := range index {
+		out = append(out, RouteDoc{Text: e.Text, Route: corpus.RouteDescription, Author: e.Author})
+	}
+	return out
+}
+
+// NewRouter fits a Router on docs, leaving out the author named in exclude ("" leaves out nothing).
+// Each route weighs as much in total as the square root of its share would give it, so that the many
+// descriptions of the coding index do not drown the few follow-ups.
+func NewRouter(docs []RouteDoc, exclude string) (*Router, error) {
+	n := map[string]float64{}
+	total := 0.0
+	for _, d := range docs {
+		if d.Author != exclude {
+			n[d.Route]++
+			total++
+		}
+	}
+	var td []score.TextDoc
+	for _, d := range docs {
+		if d.Author == exclude {
+			continue
+		}
+		w := math.Sqrt(total / n[d.Route])
+		td = append(td, score.TextDoc{Features: routeFeatures(d.Text), Label: d.Route, Weight: w / 6})
+	}
+	m, err := score.FitText(td, score.TextOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("classify.NewRouter: %w", err)
+	}
+	return &Router{m: m}, nil
+}
+
+// Probs returns P(route | text) for every route.
+func (r *Router) Probs(text string) map[string]float64 {
+	p := r.m.Probs(routeFeatures(text))
+	out := map[string]float64{}
+	for i, l := range r.m.Labels {
+		out[l] = p[i]
+	}
+	return out
+}
+
+// Route returns the most probable route of text.
+func (r *Router) Route(text string) string {
+	best, bp := corpus.RouteDescription, -1.0
+	for _, l := range corpus.Routes {
+		if p := r.Probs(text)[l]; p > bp {
+			best, bp = l, p
+		}
+	}
+	return best
+}
+
+var defaultRouter = sync.OnceValues(func() (*Router, error) {
+	ex, err := corpus.RoutingExamples()
+	if err != nil {
+		return nil, err
+	}
+	g, err := corpus.Load()
+	if err != nil {
+		return nil, err
+	}
+	idx, err := g.CodingIndex()
+	if err != nil {
+		return nil, err
+	}
+	return NewRouter(RouteDocs(ex, idx), "")
+})
+
+// DefaultRouter returns the router fitted on the embedded routing examples and coding index.
+func DefaultRouter() (*Router, error) { return defaultRouter() }
+
+var (
+	reRouteCode  = regexp.MustCompile(`(?i)(^|[^a-z0-9])[ibk]\d{1,2}($|[^a-z0-9])`)
+	reRouteMajor = regexp.MustCompile(`(?i)\b(ito|bpo|kpo)\b`)
+)
+
+// routeFeatures reads a text as the router sees it: CJK characters and character pairs (the start and
+// end of the text marked), Latin words and word pairs, codes and class names as placeholders, the
+// question marks and the length.
+func routeFeatures(text string) []string {
+	t := strings.ToLower(strings.TrimSpace(text))
+	codes := len(reRouteCode.FindAllString(t, -1))
+	t = reRouteCode.ReplaceAllString(t, "$1 ⓒ $2")
+	t = reRouteMajor.ReplaceAllString(t, " ⓜ ")
+	set := map[string]bool{}
+	add := func(f string) { set[f] = true }
+	rs := []rune(t)
+	var prev, prev2 rune = '^', '^'
+	var word strings.Builder
+	var words []string
+	endWord := func() {
+		if word.Len() > 0 {
+			words = append(words, word.String())
+			word.Reset()
+		}
+	}
+	for _, r := range rs {
+		switch {
+		case unicode.Is(unicode.Han, r) || r == 'ⓒ' || r == 'ⓜ':
+			endWord()
+			add(string(r))
+			add(string(prev) + string(r))
+			add(string(prev2) + string(prev) + string(r))
+			prev2, prev = prev, r
+		case r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) || r == '\'':
+			word.WriteRune(r)
+			prev2, prev = ' ', ' '
+		case r == '?' || r == '？':
+			endWord()
+			add("?")
+			prev = '?'
+		default:
+			endWord()
+			if !unicode.IsSpace(r) {
+				prev = ' '
+			}
+		}
+	}
+	endWord()
+	add("end:" + string(prev))
+	for i, w := range words {
+		add("w:" + w)
+		if i == 0 {
+			add("w0:" + w)
+		}
+		if i > 0 {
+			add("w2:" + words[i-1] + " " + w)
+		}
+	}
+	switch n := len(rs); {
+	case n < 8:
+		add("len:xs")
+	case n < 20:
+		add("len:s")
+	case n < 60:
+		add("len:m")
+	case n < 200:
+		add("len:l")
+	default:
+		add("len:xl")
+	}
+	switch {
+	case codes >= 2:
+		add("codes:2")
+	case codes == 1:
+		add("codes:1")
+	}
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	sort.Strings(out) // a fixed order: the same sums, to the last bit
+	return out
+}

@@ -1,0 +1,125 @@
+package classify
+
+import (
+	"testing"
+
+	"fenlei/corpus"
+)
+
+func routeDocs(t testing.TB) []RouteDoc {
+	t.Helper()
+	ex, err := corpus.RoutingExamples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := corpus.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := g.CodingIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return RouteDocs(ex, idx)
+}
+
+// RouteCV is leave-one-author-out cross-validation of the router: per route, how many of the held-out
+// author's texts were routed right.
+func routeCV(t testing.TB, docs []RouteDoc) (right, total map[string]int, wrong []RouteDoc) {
+	right, total = map[string]int{}, map[string]int{}
+	authors := map[string]bool{}
+	var order []string
+	for _, d := range docs {
+		if !authors[d.Author] {
+			authors[d.Author] = true
+			order = append(order, d.Author)
+		}
+	}
+	for _, a := range order {
+		r, err := NewRouter(docs, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			if d.Author != a {
+				continue
+			}
+			total[d.Route]++
+			got := r.Route(d.Text)
+			total["binary"]++
+			if (got == corpus.RouteDescription) == (d.Route == corpus.RouteDescription) {
+				right["binary"]++
+			}
+			if got == d.Route {
+				right[d.Route]++
+			} else {
+				wrong = append(wrong, d)
+			}
+		}
+	}
+	return right, total, wrong
+}
+
+// Leave-one-author-out: the router must tell descriptions from the rest for ≥ 99 % of texts of an author
+// it never saw. It fits one router per author (about 15 s; the race build skips it).
+func TestRouterCrossValidation(t *testing.T) {
+	if raceEnabled || testing.Short() {
+		t.Skip("fits one router per author")
+	}
+	right, total, wrong := routeCV(t, routeDocs(t))
+	for _, r := range append(corpus.Routes, "binary") {
+		t.Logf("%-12s %d of %d (%.3f)", r, right[r], total[r], float64(right[r])/float64(total[r]))
+	}
+	for _, d := range wrong {
+		t.Logf("wrong %s/%s: %s", d.Author, d.Route, d.Text)
+	}
+	if got := float64(right["binary"]) / float64(total["binary"]); got < 0.99 {
+		t.Errorf("description vs the rest, leave-one-author-out: %.3f, want ≥ 0.99", got)
+	}
+}
+
+func TestRouterRoutes(t *testing.T) {
+	r, err := DefaultRouter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ text, want string }{
+		// sentences of our own, none in the routing data
+		{"我们公司替一家日本车企做车载导航软件的测试", corpus.RouteDescription},
+		{"我们替物业公司做保洁，要不要报？", corpus.RouteDescription},
+		{"We run the payroll for a Singapore retailer. Which class?", corpus.RouteDescription},
+		{"平台上一年的交易数据截止到几号报？", corpus.RouteQuestion},
+		{"哪个部门发布的这份指引？", corpus.RouteQuestion},
+		{"Who issued this guidance?", corpus.RouteQuestion},
+		{"指引里说的新型商业模式有哪几种？", corpus.RouteQuestion},
+		{"为什么不是I13？", corpus.RouteFollowup},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			if got := r.Route(tt.text); got != tt.want {
+				t.Errorf("Route = %s (%v), want %s", got, r.Probs(tt.text), tt.want)
+			}
+		})
+	}
+}
+
+// Fitting is deterministic: two routers from the same data agree to the last bit.
+func TestRouterDeterministic(t *testing.T) {
+	docs := routeDocs(t)[:600]
+	a, err := NewRouter(docs, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewRouter(docs, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs[:50] {
+		pa, pb := a.Probs(d.Text), b.Probs(d.Text)
+		for k := range pa {
+			if pa[k] != pb[k] {
+				t.Fatalf("%q: %v vs %v", d.Text, pa, pb)
+			}
+		}
+	}
+}
