@@ -2,17 +2,14 @@ package classify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"fenlei/corpus"
 	"fenlei/decision"
-	"fenlei/retrieval"
 )
 
 var (
@@ -74,86 +71,8 @@ func codesIn(text string) []string {
 	return out
 }
 
-// Guidance answers a question about the guidance from its passages: the best passages for the question
-// (its words translated by the question vocabulary), whole numbered lists where one item or the list's
-// introduction answers, and, for the classes it names, their definitions and the clauses between them.
-func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, error) {
-	if err := e.Validate(text); err != nil {
-		return decision.Decision{}, err
-	}
-	lang := Lang(text)
-	q := reQuestionWords.ReplaceAllString(text, " ")
-	if !hasLetters(q) {
-		q = text
-	}
-	hits, err := e.s.Passages(ctx, q, e.questionTerms(text), 40)
-	if err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
-		return decision.Decision{}, fmt.Errorf("classify.Guidance: %w", err)
-	}
-	classes := e.mentionedClasses(ctx, text)
-	definitional := reDefinitional.MatchString(text)
-	for i := range hits {
-		p, _ := e.g.Passage(hits[i].Ref)
-		switch {
-		case len(classes) == 0 && (p.Kind == corpus.KindScope || p.Kind == corpus.KindRule || p.Kind == corpus.KindPlatform || p.Kind == corpus.KindTable):
-			hits[i].Score *= generalBoost
-		case p.Kind == corpus.KindHeading || p.Kind == corpus.KindTitle:
-			hits[i].Score *= 0.3
-		}
-		if definitional && containsAny(p.Text, voc.clauses.Terms["definition_markers"]) {
-			hits[i].Score *= 1.5
-		}
-	}
-	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
-
-	refs := &refList{g: e.g}
-	add := refs.add
-	// The best passages first, then the classes named and the clauses between them, then whole lists.
-	var primary []string
-	for i, h := range hits {
-		if len(primary) == 4 || (i > 0 && h.Score < 0.5*hits[0].Score) {
-			break
-		}
-		primary = append(primary, h.Ref)
-	}
-	if len(primary) > 0 {
-		add(primary[0])
-	}
-	for _, c := range classes {
-		add(c + ".def")
-	}
-	for _, r := range e.between(classes) {
-		add(r)
-	}
-	for _, r := range primary {
-		add(r)
-	}
-	for _, r := range primary {
-		for _, sib := range e.siblings(r) {
-			add(sib)
-		}
-		for _, next := range e.listAfter(r) {
-			add(next)
-		}
-	}
-	if len(refs.refs) > 12 {
-		refs.refs = refs.refs[:12]
-	}
-	d := decision.Decision{Kind: decision.KindGuidance, Lang: lang, Engine: "offline", Path: []string{},
-		Candidates: []decision.Candidate{}, Checks: []decision.Check{}, Citations: []decision.Citation{}}
-	var b strings.Builder
-	b.WriteString(msg("guidance_says", lang) + "\n")
-	d.Citations = citations(e.g, refs.refs)
-	for _, c := range d.Citations {
-		fmt.Fprintf(&b, "- 「%s」（%s）\n", c.Quote, c.Section)
-	}
-	if len(refs.refs) == 0 {
-		b.Reset()
-		b.WriteString(msg("guidance_nothing", lang))
-	}
-	d.Answer = strings.TrimSpace(b.String())
-	return d, nil
-}
+// reContract: the question is about a contract (section 三).
+var reContract = regexp.MustCompile(`(?i)合同|contract`)
 
 var (
 	reDefinitional = voc.re("definitional")
@@ -208,37 +127,44 @@ func termIn(text, term string) bool {
 	return regexp.MustCompile(`\b` + regexp.QuoteMeta(term) + `\b`).MatchString(text)
 }
 
-// mentionedClasses are the sub-classes a question names: by code, by name, or — for a question about the
-// difference between two things — the two best categories for its words.
+// mentionedClasses are the classes a question names: sub-classes by code, Chinese or English name; major
+// and middle classes by code or name when the question is about them; and, for a question about the
+// difference between two things, the two best categories for its words. A class named in passing (a
+// question about a general rule that mentions one service) is not returned.
 func (e *Engine) mentionedClasses(ctx context.Context, text string) []string {
 	var out []string
 	seen := map[string]bool{}
 	addc := func(c string) {
-		if cl, ok := e.g.Class(c); ok && cl.Level == corpus.Sub && !seen[cl.Code] {
+		if cl, ok := e.g.Class(c); ok && !seen[cl.Code] {
 			seen[cl.Code] = true
 			out = append(out, cl.Code)
 		}
 	}
-	for _, c := range codesIn(text) {
+	lower := strings.ToLower(text)
+	upper := strings.ToUpper(text)
+	byCode := codesIn(text)
+	for _, c := range byCode {
 		addc(c)
 	}
-	// A question about ITO, BPO or KPO themselves: their definitions.
-	if reDefinitional.MatchString(text) {
+	intent := e.qa.pats["class_intent"].MatchString(text)
+	difference := reDifference.MatchString(text)
+	// "按哪个大类报" about a mixed contract asks for the section 三 rule, not for the major classes.
+	if (reDefinitional.MatchString(text) || difference) && !reContract.MatchString(text) {
 		for _, m := range e.g.Majors() {
-			if strings.Contains(strings.ToUpper(text), m.Code) || strings.Contains(text, m.Name) {
-				if !seen[m.Code] {
-					seen[m.Code] = true
-					out = append(out, m.Code)
-				}
+			if regexp.MustCompile(`\b` + m.Code + `\b`).MatchString(upper) || strings.Contains(text, m.Name) {
+				addc(m.Code)
 			}
 		}
 	}
+	named := 0
 	for _, c := range e.g.Subclasses() {
-		if strings.Contains(text, c.Name) {
+		if strings.Contains(text, c.Name) || (c.NameEN != "" && termIn(lower, strings.ToLower(c.NameEN))) ||
+			(c.NameEN != "" && termIn(lower, strings.ToLower(strings.TrimSuffix(c.NameEN, " services")))) {
+			named++
 			addc(c.Code)
 		}
 	}
-	if len(out) < 2 && reDifference.MatchString(text) {
+	if len(out) < 2 && difference {
 		if res, err := e.s.Search(ctx, text, 3); err == nil {
 			for _, c := range res.Categories {
 				if len(out) == 2 {
@@ -248,7 +174,7 @@ func (e *Engine) mentionedClasses(ctx context.Context, text string) []string {
 			}
 		}
 	}
-	if len(out) < 2 && len(codesIn(text)) == 0 && !(len(out) == 1 && len(out[0]) == 3 && out[0][1] > '9') {
+	if len(out) == 1 && len(byCode) == 0 && !intent {
 		return nil // one class named in passing: the question is about the general rule
 	}
 	return out

@@ -114,6 +114,7 @@ type Engine struct {
 	max  int
 	sc   *scorer
 	rt   *Router
+	qa   *qa
 	skip map[string]bool
 	// exclude leaves one author's coding-index entries out (leave-one-author-out cross-validation).
 	exclude string
@@ -140,7 +141,11 @@ func New(cfg Config) (*Engine, error) {
 		}
 		cfg.Router = r
 	}
-	e := &Engine{g: cfg.Guidance, qv: cfg.Questions, s: cfg.Searcher, llm: cfg.Suggester, lg: cfg.Logger, max: cfg.MaxRunes, rt: cfg.Router}
+	answers, err := newQA(cfg.Guidance)
+	if err != nil {
+		return nil, fmt.Errorf("classify.New: %w", err)
+	}
+	e := &Engine{g: cfg.Guidance, qv: cfg.Questions, s: cfg.Searcher, llm: cfg.Suggester, lg: cfg.Logger, max: cfg.MaxRunes, rt: cfg.Router, qa: answers}
 	e.skip = map[string]bool{}
 	for _, r := range cfg.SkipRules {
 		e.skip[r] = true

@@ -1,0 +1,338 @@
+package classify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"fenlei/corpus"
+	"fenlei/decision"
+	"fenlei/retrieval"
+)
+
+// qa is the compiled answer data (corpus/answers.yaml).
+type qa struct {
+	pats       map[string]*regexp.Regexp
+	msgs       map[string]corpus.Message
+	byRef      map[string]corpus.PlainAnswer // by the passage that calls for the answer
+	notCovered []string
+}
+
+func newQA(g *corpus.Guidance) (*qa, error) {
+	a, err := g.LoadAnswers()
+	if err != nil {
+		return nil, err
+	}
+	q := &qa{pats: map[string]*regexp.Regexp{}, msgs: a.Messages, byRef: map[string]corpus.PlainAnswer{}, notCovered: a.NotCovered}
+	for name, p := range a.Patterns {
+		q.pats[name] = compile(p)
+	}
+	for _, ans := range a.Answers {
+		q.byRef[ans.Refs[0]] = ans
+	}
+	for _, name := range []string{"class_intent", "typical", "excludes", "parent"} {
+		if q.pats[name] == nil {
+			return nil, fmt.Errorf("corpus/answers.yaml: no pattern %s", name)
+		}
+	}
+	for _, name := range []string{"uncovered", "quotes", "nearest", "defined", "typical", "excludes", "parent", "children",
+		"compare", "deciding", "no_exclusion", "already", "is_under", "not_under"} {
+		if _, ok := q.msgs[name]; !ok {
+			return nil, fmt.Errorf("corpus/answers.yaml: no message %s", name)
+		}
+	}
+	return q, nil
+}
+
+func (q *qa) msg(key, lang string, args ...any) string {
+	m := q.msgs[key]
+	return fmt.Sprintf(pick2(lang, m.ZH, m.EN), args...)
+}
+
+// topicNotCovered returns the first topic of the text that the guidance does not cover, or "".
+func (q *qa) topicNotCovered(text string) string {
+	t := strings.ToLower(text)
+	for _, term := range q.notCovered {
+		if termIn(t, strings.ToLower(term)) {
+			return term
+		}
+	}
+	return ""
+}
+
+// Guidance answers a question about the guidance: a short answer in plain words in the asker's language
+// first, then the passages that prove it, quoted verbatim. A question about one class gets its definition
+// (and its typical businesses or exclusions when asked); a question about two classes gets both definitions,
+// typical businesses and the exclusion that separates them; a question on a topic the guidance does not
+// cover says so and quotes the nearest passages; any other question gets the best passages — whole lists
+// where one item or the list's introduction answers — and the plain answer written for them.
+func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, error) {
+	if err := e.Validate(text); err != nil {
+		return decision.Decision{}, err
+	}
+	lang := Lang(text)
+	d := decision.Decision{Kind: decision.KindGuidance, Lang: lang, Engine: "offline", Path: []string{},
+		Candidates: []decision.Candidate{}, Checks: []decision.Check{}, Citations: []decision.Citation{}}
+	if topic := e.qa.topicNotCovered(text); topic != "" {
+		refs, err := e.bestPassages(ctx, text)
+		if err != nil {
+			return decision.Decision{}, err
+		}
+		d.Uncovered = true
+		d.Citations = citations(e.g, refs)
+		d.Answer = e.withQuotes(e.qa.msg("uncovered", lang, topic), d.Citations, lang)
+		return d, nil
+	}
+	classes := e.mentionedClasses(ctx, text)
+	switch {
+	case len(classes) >= 2:
+		plain, refs := e.compare(classes[0], classes[1], lang)
+		d.Citations = citations(e.g, refs)
+		d.Answer = e.withQuotes(plain, d.Citations, lang)
+		return d, nil
+	case len(classes) == 1:
+		plain, refs := e.about(classes[0], text, lang)
+		d.Citations = citations(e.g, refs)
+		d.Answer = e.withQuotes(plain, d.Citations, lang)
+		return d, nil
+	}
+	primary, err := e.bestPassages(ctx, text)
+	if err != nil {
+		return decision.Decision{}, err
+	}
+	refs := &refList{g: e.g}
+	var plain string
+	// The plain answer written for the best passage that has one; its passages come first.
+	for i, r := range primary {
+		if ans, ok := e.qa.byRef[r]; ok && i < 2 {
+			plain = pick2(lang, ans.ZH, ans.EN)
+			for _, ar := range ans.Refs {
+				refs.add(ar)
+			}
+			break
+		}
+	}
+	for _, r := range primary {
+		refs.add(r)
+	}
+	for _, r := range primary {
+		for _, sib := range e.siblings(r) {
+			refs.add(sib)
+		}
+		for _, next := range e.listAfter(r) {
+			refs.add(next)
+		}
+	}
+	if len(refs.refs) > 12 {
+		refs.refs = refs.refs[:12]
+	}
+	if len(refs.refs) == 0 {
+		d.Answer = msg("guidance_nothing", lang)
+		return d, nil
+	}
+	d.Citations = citations(e.g, refs.refs)
+	if plain == "" {
+		plain = e.selectSentence(d.Citations[0], lang)
+	}
+	d.Answer = e.withQuotes(plain, d.Citations, lang)
+	return d, nil
+}
+
+// withQuotes puts the plain answer first and the verbatim quotes with their places after it.
+func (e *Engine) withQuotes(plain string, cs []decision.Citation, lang string) string {
+	var b strings.Builder
+	b.WriteString(plain)
+	if len(cs) > 0 {
+		b.WriteString("\n\n" + e.qa.msg("quotes", lang) + "\n")
+	}
+	for _, c := range cs {
+		fmt.Fprintf(&b, "- 「%s」（%s，%s）\n", c.Quote, c.Section, c.Ref)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// selectSentence is the plain answer when none is written for the best passage: that passage itself, or
+// for an English question, where it stands and what it says.
+func (e *Engine) selectSentence(c decision.Citation, lang string) string {
+	if lang == "en" {
+		return e.qa.msg("nearest", lang, c.Section, "「"+c.Quote+"」")
+	}
+	return e.qa.msg("nearest", lang, c.Section, c.Quote)
+}
+
+// bestPassages ranks the guidance's passages for a question (its words translated by the question
+// vocabulary), sections 一, 三, 四 and the title page favoured, and keeps the few best.
+func (e *Engine) bestPassages(ctx context.Context, text string) ([]string, error) {
+	q := reQuestionWords.ReplaceAllString(text, " ")
+	if !hasLetters(q) {
+		q = text
+	}
+	hits, err := e.s.Passages(ctx, q, e.questionTerms(text), 40)
+	if err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
+		return nil, fmt.Errorf("classify.Guidance: %w", err)
+	}
+	definitional := reDefinitional.MatchString(text)
+	for i := range hits {
+		p, _ := e.g.Passage(hits[i].Ref)
+		switch p.Kind {
+		case corpus.KindScope, corpus.KindRule, corpus.KindPlatform, corpus.KindTable:
+			hits[i].Score *= generalBoost
+		case corpus.KindTitle:
+			if p.Ref == "title.5" || p.Ref == "title.1" {
+				hits[i].Score *= generalBoost
+			}
+		case corpus.KindHeading:
+			hits[i].Score *= 0.3
+		}
+		if definitional && containsAny(p.Text, voc.clauses.Terms["definition_markers"]) {
+			hits[i].Score *= 1.5
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
+	var primary []string
+	for i, h := range hits {
+		if len(primary) == 4 || (i > 0 && h.Score < 0.5*hits[0].Score) {
+			break
+		}
+		primary = append(primary, h.Ref)
+	}
+	return primary, nil
+}
+
+// about answers a question about one class: its definition, its place in the taxonomy, its typical
+// businesses or its exclusions when asked, its classes for a major or middle class.
+func (e *Engine) about(code, text, lang string) (string, []string) {
+	c, _ := e.g.Class(code)
+	refs := &refList{g: e.g}
+	refs.add(code + ".def")
+	var b strings.Builder
+	b.WriteString(e.defined(c, lang))
+	if c.Level != corpus.Major {
+		if p, ok := e.g.Class(c.Parent); ok {
+			b.WriteString(" " + e.qa.msg("parent", lang, c.Code, className(c, lang), e.pathName(p, lang)))
+		}
+	}
+	asksTypical, asksExcl := e.qa.pats["typical"].MatchString(text), e.qa.pats["excludes"].MatchString(text)
+	if asksExcl {
+		asksTypical = false
+	}
+	var typical, excl []string
+	for _, p := range e.g.PassagesOf(code) {
+		switch {
+		case p.Kind == corpus.KindTypical:
+			typical = append(typical, typicalName(p))
+			if asksTypical {
+				refs.add(p.Ref)
+			}
+		case p.Kind == corpus.KindExclude:
+			excl = append(excl, "「"+p.Text+"」")
+			if asksExcl || strings.HasPrefix(p.Ref, code+".def.") {
+				refs.add(p.Ref)
+			}
+		}
+	}
+	if len(typical) > 0 {
+		b.WriteString(" " + e.qa.msg("typical", lang, strings.Join(typical, pick2(lang, "、", "; "))))
+	}
+	if asksExcl && len(excl) > 0 {
+		b.WriteString(" " + e.qa.msg("excludes", lang, strings.Join(excl, "")))
+	}
+	if c.Level != corpus.Sub {
+		var kids []string
+		for _, k := range e.g.Children(code) {
+			kids = append(kids, k.Code+" "+className(k, lang))
+			for _, p := range e.g.Passages {
+				if p.Kind == corpus.KindTable && (strings.Contains(p.Text, "("+k.Code+")") || strings.Contains(p.Text, "（"+k.Code+"）")) {
+					refs.add(p.Ref)
+				}
+			}
+		}
+		b.WriteString(" " + e.qa.msg("children", lang, strings.Join(kids, pick2(lang, "、", "; "))))
+	}
+	return b.String(), refs.refs
+}
+
+// defined says what a class is: its definition, quoted for Chinese, named for English (the definition
+// follows in the quotes).
+func (e *Engine) defined(c corpus.Class, lang string) string {
+	p, ok := e.g.Passage(c.Code + ".def")
+	def := ""
+	if ok {
+		def = firstSentence(p.Text)
+	}
+	if lang == "en" {
+		return e.qa.msg("defined", lang, c.Code, c.NameEN, c.Name, "「"+def+"」")
+	}
+	return e.qa.msg("defined", lang, c.Code, c.Name, "", def)
+}
+
+// pathName names a class with its code: "I1 信息技术研发服务".
+func (e *Engine) pathName(c corpus.Class, lang string) string { return c.Code + " " + className(c, lang) }
+
+// typicalName is a typical business's name ("典型业务 1：定制软件研发" → "定制软件研发"), or its text.
+func typicalName(p corpus.Passage) string {
+	if i := strings.Index(p.Title, "："); i >= 0 {
+		return p.Title[i+len("："):]
+	}
+	if p.Title != "" {
+		return p.Title
+	}
+	return firstSentence(p.Text)
+}
+
+// firstSentence is the text up to its first full stop or semicolon.
+func firstSentence(s string) string {
+	if i := strings.IndexAny(s, "。；"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// compare answers "how do A and B differ": both definitions and typical businesses, and the exclusion
+// that separates them named as the deciding difference.
+func (e *Engine) compare(a, b, lang string) (string, []string) {
+	ca, _ := e.g.Class(a)
+	cb, _ := e.g.Class(b)
+	refs := &refList{g: e.g}
+	refs.add(a + ".def")
+	refs.add(b + ".def")
+	between := e.between([]string{a, b})
+	for _, r := range between {
+		refs.add(r)
+	}
+	var sb strings.Builder
+	sb.WriteString(e.qa.msg("compare", lang, e.pathName(ca, lang), e.pathName(cb, lang)))
+	for _, c := range []corpus.Class{ca, cb} {
+		sb.WriteString("\n" + e.defined(c, lang) + pick2(lang, "。", "."))
+		var typical []string
+		for _, p := range e.g.PassagesOf(c.Code) {
+			if p.Kind == corpus.KindTypical {
+				typical = append(typical, typicalName(p))
+			}
+		}
+		if len(typical) > 0 {
+			sb.WriteString(" " + e.qa.msg("typical", lang, strings.Join(typical, pick2(lang, "、", "; "))))
+		}
+	}
+	deciding := ""
+	for _, r := range between {
+		p, _ := e.g.Passage(r)
+		if len(p.Targets) > 0 {
+			deciding = r
+			break
+		}
+	}
+	if deciding == "" && len(between) > 0 {
+		deciding = between[0]
+	}
+	if deciding != "" {
+		p, _ := e.g.Passage(deciding)
+		sb.WriteString("\n" + e.qa.msg("deciding", lang, p.Code, p.Text))
+	} else {
+		sb.WriteString("\n" + e.qa.msg("no_exclusion", lang))
+	}
+	return sb.String(), refs.refs
+}
