@@ -151,7 +151,7 @@ func (e *Engine) mentionedClasses(ctx context.Context, text string) []string {
 	// "按哪个大类报" about a mixed contract asks for the section 三 rule, not for the major classes.
 	if (reDefinitional.MatchString(text) || difference) && !reContract.MatchString(text) {
 		for _, m := range e.g.Majors() {
-			if regexp.MustCompile(`\b` + m.Code + `\b`).MatchString(upper) || strings.Contains(text, m.Name) {
+			if regexp.MustCompile(`\b`+m.Code+`\b`).MatchString(upper) || strings.Contains(text, m.Name) {
 				addc(m.Code)
 			}
 		}

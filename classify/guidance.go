@@ -270,7 +270,9 @@ func (e *Engine) defined(c corpus.Class, lang string) string {
 }
 
 // pathName names a class with its code: "I1 信息技术研发服务".
-func (e *Engine) pathName(c corpus.Class, lang string) string { return c.Code + " " + className(c, lang) }
+func (e *Engine) pathName(c corpus.Class, lang string) string {
+	return c.Code + " " + className(c, lang)
+}
 
 // typicalName is a typical business's name ("典型业务 1：定制软件研发" → "定制软件研发"), or its text.
 func typicalName(p corpus.Passage) string {
