@@ -48,6 +48,12 @@ type Engine interface {
 	WhyNot(ctx context.Context, last decision.Decision, other string) (decision.Decision, error)
 }
 
+// Followuper is what an Engine may also do: answer a follow-up that refers to the last classification
+// ("那它属于ITO吗？"); ok is false when the text is not one it answers.
+type Followuper interface {
+	Followup(ctx context.Context, last decision.Decision, text string) (d decision.Decision, ok bool, err error)
+}
+
 // Defaults for Options.
 const (
 	DefaultMaxTurns         = 20
@@ -267,6 +273,8 @@ func (c *Conversations) Turn(ctx context.Context, id, text string, onDelta func(
 			return decision.Decision{Lang: lang}, fmt.Errorf("bot.Turn: why not %q: %w", other, err)
 		}
 		explained(&d, last)
+	case c.followup(ctx, cv.turns, msg, &d):
+		asked = msg
 	default:
 		asked = msg
 		if prev, ok := pendingQuestion(cv.turns); ok {
@@ -287,6 +295,28 @@ func (c *Conversations) Turn(ctx context.Context, id, text string, onDelta func(
 	}
 	c.touch(cv)
 	return d, nil
+}
+
+// followup answers msg as a follow-up to the last classification when the Engine can (Followuper), and
+// reports whether it did. An error leaves the message to the ordinary answer.
+func (c *Conversations) followup(ctx context.Context, turns []TurnRecord, msg string, d *decision.Decision) bool {
+	f, ok := c.e.(Followuper)
+	if !ok {
+		return false
+	}
+	last, ok := lastClassification(turns)
+	if !ok {
+		return false
+	}
+	fd, ok, err := f.Followup(ctx, last, msg)
+	if err != nil {
+		c.lg.Warn("followup", "err", err)
+		return false
+	}
+	if ok {
+		*d = fd
+	}
+	return ok
 }
 
 // langOf is the language of conversation id so far, "" for none.

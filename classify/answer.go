@@ -12,14 +12,7 @@ import (
 	"fenlei/decision"
 )
 
-var (
-	// Questions about the guidance itself: its definitions, rules, platforms and the differences between classes.
-	reGuidanceTopic = voc.re("guidance_topic")
-	// A question about a concrete service is a classification even when it mentions a rule word.
-	reStrongTopic  = voc.re("strong_topic")
-	reAsksCategory = voc.re("asks_category")
-	reCodeMention  = regexp.MustCompile(`(?i)\b?([IBK]\d{1,2})\b?`)
-)
+var reCodeMention = regexp.MustCompile(`(?i)\b?([IBK]\d{1,2})\b?`)
 
 // generalBoost favours sections 一, 三 and 四 and table 1 for questions that name no class.
 const generalBoost = 1.8
@@ -36,27 +29,6 @@ func (e *Engine) namesClass(text string) bool {
 	}
 	return false
 }
-
-// isGuidanceQuestion tells a question about the guidance from a description of a service.
-func isGuidanceQuestion(text string) bool {
-	t := strings.ToLower(strings.TrimSpace(text))
-	if reAsksCategory.MatchString(t) && !reStrongTopic.MatchString(t) {
-		return false
-	}
-	asks := reQuestionForm.MatchString(t)
-	if reGuidanceTopic.MatchString(t) && (asks || (reStrongTopic.MatchString(t) && !reDescribes.MatchString(t))) {
-		return true
-	}
-	// "K13 和 B33 …？" — two codes in a question.
-	return len(codesIn(t)) >= 2 && asks
-}
-
-var (
-	// reQuestionForm: the text is phrased as a question.
-	reQuestionForm = voc.re("question_form")
-	// reDescribes: the text describes one's own service.
-	reDescribes = voc.re("describes")
-)
 
 func codesIn(text string) []string {
 	var out []string
@@ -278,6 +250,14 @@ func (e *Engine) WhyNot(ctx context.Context, last decision.Decision, other strin
 	}
 	if d.Candidates == nil {
 		d.Candidates = []decision.Candidate{}
+	}
+	if code == last.Code {
+		// "为什么不是 I11？" after an I11 answer: it already is.
+		c, _ := e.g.Class(code)
+		d.Other = code
+		d.Citations = citations(e.g, []string{code + ".def"})
+		d.Answer = e.withQuotes(e.qa.msg("already", lang, c.Code, className(c, lang), e.defined(c, lang)), d.Citations, lang)
+		return d, nil
 	}
 	refs := &refList{g: e.g}
 	addRef := refs.add

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -105,7 +106,7 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 	}
 	refs := &refList{g: e.g}
 	var plain string
-	// The plain answer written for the best passage that has one; its passages come first.
+	// The plain answer written for the best passage that has one; its passages come first, all of them.
 	for i, r := range primary {
 		if ans, ok := e.qa.byRef[r]; ok && i < 2 {
 			plain = pick2(lang, ans.ZH, ans.EN)
@@ -115,6 +116,7 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 			break
 		}
 	}
+	keep := max(len(refs.refs), 12)
 	for _, r := range primary {
 		refs.add(r)
 	}
@@ -126,8 +128,8 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 			refs.add(next)
 		}
 	}
-	if len(refs.refs) > 12 {
-		refs.refs = refs.refs[:12]
+	if len(refs.refs) > keep {
+		refs.refs = refs.refs[:keep]
 	}
 	if len(refs.refs) == 0 {
 		d.Answer = msg("guidance_nothing", lang)
@@ -337,4 +339,59 @@ func (e *Engine) compare(a, b, lang string) (string, []string) {
 		sb.WriteString("\n" + e.qa.msg("no_exclusion", lang))
 	}
 	return sb.String(), refs.refs
+}
+
+// reBelongs: a follow-up asks whether the answer sits under a class ("那它属于ITO吗？", "so is it BPO?").
+var reBelongs = regexp.MustCompile(`(?i)属于|归|算|是不是|是.*吗|belong|under|part of|\bis (it|this|that)\b|count as`)
+
+// Followup answers a follow-up to an earlier classification that asks whether its code sits under a
+// major or middle class ("那它属于ITO吗？"): yes or no from the taxonomy, with both classes' definitions.
+// ok is false when text is no such question.
+func (e *Engine) Followup(ctx context.Context, last decision.Decision, text string) (d decision.Decision, ok bool, err error) {
+	if last.Code == "" || last.Code == decision.OUT || !reBelongs.MatchString(text) {
+		return decision.Decision{}, false, nil
+	}
+	chosen, found := e.g.Class(last.Code)
+	if !found {
+		return decision.Decision{}, false, nil
+	}
+	var target corpus.Class
+	upper := strings.ToUpper(text)
+	for _, c := range append(e.g.Majors(), e.g.Middles()...) {
+		if regexp.MustCompile(`(^|[^A-Z0-9])` + c.Code + `($|[^A-Z0-9])`).MatchString(upper) || strings.Contains(text, c.Name) {
+			target = c
+			break
+		}
+	}
+	if target.Code == "" {
+		return decision.Decision{}, false, nil
+	}
+	lang := Lang(text)
+	d = decision.Decision{Kind: decision.KindExplain, Lang: lang, Engine: "offline", Code: last.Code, Name: last.Name,
+		NameEN: last.NameEN, Path: e.g.Path(last.Code), Confidence: last.Confidence, Candidates: last.Candidates,
+		Checks: []decision.Check{}, Other: target.Code}
+	if d.Candidates == nil {
+		d.Candidates = []decision.Candidate{}
+	}
+	path := e.g.Path(last.Code)
+	var plain string
+	if slices.Contains(path, target.Code) {
+		plain = e.qa.msg("is_under", lang, chosen.Code, className(chosen, lang), e.pathOf(path, lang))
+	} else {
+		plain = e.qa.msg("not_under", lang, chosen.Code, className(chosen, lang), e.pathOf(path, lang), e.pathName(target, lang))
+	}
+	d.Citations = citations(e.g, []string{chosen.Code + ".def", target.Code + ".def"})
+	d.Answer = e.withQuotes(plain, d.Citations, lang)
+	return d, true, nil
+}
+
+// pathOf names a taxonomy path: "ITO 信息技术外包 › I1 信息技术研发服务 › I11 软件研发服务".
+func (e *Engine) pathOf(path []string, lang string) string {
+	var parts []string
+	for _, code := range path {
+		if c, ok := e.g.Class(code); ok {
+			parts = append(parts, e.pathName(c, lang))
+		}
+	}
+	return strings.Join(parts, " › ")
 }
