@@ -358,7 +358,7 @@ func (e *Engine) Followup(ctx context.Context, last decision.Decision, text stri
 	var target corpus.Class
 	upper := strings.ToUpper(text)
 	for _, c := range append(e.g.Majors(), e.g.Middles()...) {
-		if regexp.MustCompile(`(^|[^A-Z0-9])` + c.Code + `($|[^A-Z0-9])`).MatchString(upper) || strings.Contains(text, c.Name) {
+		if regexp.MustCompile(`(^|[^A-Z0-9])`+c.Code+`($|[^A-Z0-9])`).MatchString(upper) || strings.Contains(text, c.Name) {
 			target = c
 			break
 		}
