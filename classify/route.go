@@ -120,6 +120,24 @@ var (
 	reRouteMajor = regexp.MustCompile(`(?i)\b(ito|bpo|kpo)\b`)
 )
 
+// classNames matches the classes' Chinese and English names: a name is a placeholder like a code, so that
+// the router learns how a question about a class is put rather than which classes were asked about.
+var classNames = sync.OnceValue(func() *regexp.Regexp {
+	g, err := corpus.Load()
+	if err != nil {
+		return regexp.MustCompile(`$^`)
+	}
+	var alts []string
+	for _, c := range g.Classes {
+		alts = append(alts, regexp.QuoteMeta(c.Name))
+		if c.NameEN != "" {
+			alts = append(alts, `\b`+regexp.QuoteMeta(strings.ToLower(c.NameEN))+`\b`)
+		}
+	}
+	sort.Slice(alts, func(i, j int) bool { return len(alts[i]) > len(alts[j]) })
+	return regexp.MustCompile(strings.Join(alts, "|"))
+})
+
 // routeFeatures reads a text as the router sees it: CJK characters and character pairs (the start and
 // end of the text marked), Latin words and word pairs, codes and class names as placeholders, the
 // question marks and the length.
@@ -128,6 +146,7 @@ func routeFeatures(text string) []string {
 	codes := len(reRouteCode.FindAllString(t, -1))
 	t = reRouteCode.ReplaceAllString(t, "$1 ⓒ $2")
 	t = reRouteMajor.ReplaceAllString(t, " ⓜ ")
+	t = classNames().ReplaceAllString(t, " ⓒ ")
 	set := map[string]bool{}
 	add := func(f string) { set[f] = true }
 	rs := []rune(t)
