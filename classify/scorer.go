@@ -111,6 +111,7 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 			sc.informs[t] = true
 		}
 	})
+
 	return sc
 }
 
