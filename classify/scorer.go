@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -111,6 +112,7 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 			sc.informs[t] = true
 		}
 	})
+
 	return sc
 }
 
@@ -320,7 +322,7 @@ func (e *Engine) Train(ctx context.Context, opt score.FitOptions) (*score.Model,
 	}
 	var raw [][]float64
 	var gold []int
-	for _, a := range uniq(authors) {
+	for _, a := range slices.Compact(slices.Sorted(slices.Values(authors))) {
 		fm, err := score.Fit(featureNames, pick(exs, authors, a, false), opt)
 		if err != nil {
 			return nil, err
@@ -376,19 +378,6 @@ func pick(exs []score.Example, authors []string, a string, want bool) []score.Ex
 			out = append(out, ex)
 		}
 	}
-	return out
-}
-
-func uniq(xs []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	sort.Strings(out)
 	return out
 }
 
