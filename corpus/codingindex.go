@@ -73,8 +73,21 @@ func (g *Guidance) CodingIndex() ([]Entry, error) {
 // a sub-class or OUT, a ref that is not a passage of the guidance, a lang or register outside the closed
 // sets, an author other than the file's, an empty text or a blank line are errors naming the line.
 func (g *Guidance) ParseCodingIndex(data []byte, author string) ([]Entry, error) {
-	var out []Entry
 	dup := map[string]bool{}
+	return parseJSONLines(data, func(n int, e *Entry) error {
+		e.Line = n
+		if dup[e.Text] {
+			return fmt.Errorf("the same text as an earlier line")
+		}
+		dup[e.Text] = true
+		return g.validEntry(*e, author)
+	})
+}
+
+// parseJSONLines strictly decodes one JSON object of type T per line (unknown fields, a blank line or two
+// values on a line are errors) and checks each with check; every error names its 1-based line.
+func parseJSONLines[T any](data []byte, check func(n int, v *T) error) ([]T, error) {
+	var out []T
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -84,19 +97,17 @@ func (g *Guidance) ParseCodingIndex(data []byte, author string) ([]Entry, error)
 		}
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
-		var e Entry
-		if err := dec.Decode(&e); err != nil {
+		var v T
+		if err := dec.Decode(&v); err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
-		e.Line = n
-		if dup[e.Text] {
-			return nil, fmt.Errorf("line %d: the same text as an earlier line", n)
+		if dec.More() {
+			return nil, fmt.Errorf("line %d: more than one value", n)
 		}
-		dup[e.Text] = true
-		if err := g.validEntry(e, author); err != nil {
+		if err := check(n, &v); err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
-		out = append(out, e)
+		out = append(out, v)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err

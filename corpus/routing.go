@@ -1,10 +1,7 @@
 package corpus
 
 import (
-	"bufio"
-	"bytes"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -62,42 +59,22 @@ func RoutingExamples() ([]RoutingExample, error) {
 // outside the closed sets, an author other than the file's, an empty or repeated text or a blank line are
 // errors naming the line.
 func ParseRouting(data []byte, author string) ([]RoutingExample, error) {
-	var out []RoutingExample
 	dup := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			return nil, fmt.Errorf("line %d: blank line", n)
-		}
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.DisallowUnknownFields()
-		var e RoutingExample
-		if err := dec.Decode(&e); err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
-		}
-		if dec.More() {
-			return nil, fmt.Errorf("line %d: more than one value", n)
-		}
+	return parseJSONLines(data, func(n int, e *RoutingExample) error {
 		e.Line = n
 		switch {
 		case strings.TrimSpace(e.Text) == "":
-			return nil, fmt.Errorf("line %d: empty text", n)
+			return fmt.Errorf("empty text")
 		case dup[e.Text] != 0:
-			return nil, fmt.Errorf("line %d: the same text as line %d", n, dup[e.Text])
+			return fmt.Errorf("the same text as line %d", dup[e.Text])
 		case !contains(Routes, e.Route):
-			return nil, fmt.Errorf("line %d: route %q not one of %v", n, e.Route, Routes)
+			return fmt.Errorf("route %q not one of %v", e.Route, Routes)
 		case !contains(Langs, e.Lang):
-			return nil, fmt.Errorf("line %d: lang %q not one of %v", n, e.Lang, Langs)
+			return fmt.Errorf("lang %q not one of %v", e.Lang, Langs)
 		case e.Author != author:
-			return nil, fmt.Errorf("line %d: author %q in a file of %q", n, e.Author, author)
+			return fmt.Errorf("author %q in a file of %q", e.Author, author)
 		}
 		dup[e.Text] = n
-		out = append(out, e)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
+		return nil
+	})
 }
