@@ -34,6 +34,7 @@ type Decision struct {
 	Reason     string      `json:"reason,omitempty"`
 	Usage      *Usage      `json:"usage,omitempty"`
 	Error      string      `json:"error,omitempty"`
+	RecordID   string      `json:"record_id,omitempty"` // the id under which the answer was recorded; feedback refers to it
 }
 
 // Candidate is one ranked alternative, score in [0,1].

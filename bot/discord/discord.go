@@ -86,6 +86,7 @@ type Config struct {
 	Conversations Conversations  // answers mentions and thread messages
 	Classes       []corpus.Class // /category: autocompletion of code, and a class's sub-classes
 	Guide         Guide          // /category: classes and passages; nil leaves /category out
+	Recorder      Recorder       // records every answer before it is sent (nil: none recorded)
 
 	Logger     *slog.Logger     // default: discards
 	LibraryLog bool             // point discordgo's process-wide Logger at Logger
@@ -427,8 +428,10 @@ func (b *Bot) command(i *discordgo.Interaction) {
 	}
 
 	ctx, cancel := context.WithTimeout(b.runCtx, b.timeout)
+	start := time.Now()
 	d, err := b.cfg.Engine.Answer(ctx, text, func(string) {})
 	cancel()
+	d, err = b.record("discord:"+i.ChannelID, user, text, d, err, time.Since(start))
 	msg := b.render(d, err, lang, lg)
 	rctx, cancel = b.restCtx()
 	defer cancel()
@@ -576,7 +579,7 @@ func (b *Bot) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate) {
 	lang := bot.DetectLang(text)
 
 	if inThread {
-		b.turn(m.ChannelID, text, lang, lg)
+		b.turn(m.ChannelID, m.Author.ID, text, lang, lg)
 		return
 	}
 	if err := bot.Validate(text, 0); err != nil {
@@ -599,22 +602,26 @@ func (b *Bot) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate) {
 	}
 	b.markThread(th.ID)
 	lg.Info("discord thread", "thread", th.ID)
-	b.turn(th.ID, text, lang, lg.With("thread", th.ID))
+	b.turn(th.ID, m.Author.ID, text, lang, lg.With("thread", th.ID))
 }
 
 // turn answers text as the next turn of the thread's conversation, in the thread.
-func (b *Bot) turn(threadID, text, lang string, lg *slog.Logger) {
+func (b *Bot) turn(threadID, user, text, lang string, lg *slog.Logger) {
 	ctx, cancel := context.WithTimeout(b.runCtx, b.timeout)
+	start := time.Now()
 	d, err := b.cfg.Conversations.Turn(ctx, conversationID(threadID), text, func(string) {})
 	cancel()
+	d, err = b.record(conversationID(threadID), user, text, d, err, time.Since(start))
 	b.send(threadID, b.render(d, err, lang, lg), nil, lg)
 }
 
 // oneShot answers a mention in place, replying to it, without a conversation.
 func (b *Bot) oneShot(m *discordgo.Message, text, lang string, lg *slog.Logger) {
 	ctx, cancel := context.WithTimeout(b.runCtx, b.timeout)
+	start := time.Now()
 	d, err := b.cfg.Engine.Answer(ctx, text, func(string) {})
 	cancel()
+	d, err = b.record("discord:"+m.ChannelID, m.Author.ID, text, d, err, time.Since(start))
 	b.send(m.ChannelID, b.render(d, err, lang, lg), reference(m), lg)
 }
 

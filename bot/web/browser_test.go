@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"fenlei/decision"
+	"fenlei/store"
 )
 
 var screenshot = flag.String("screenshot", "", "write a PNG of the chat page after TestBrowser to this file")
@@ -116,8 +117,11 @@ func TestBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	fbs := s.feedback.list()
-	if len(fbs) != 1 || fbs[0].Vote != "down" || fbs[0].Correct != "I13" || fbs[0].Text != "为银行定制开发信贷管理软件" {
+	var fbs []store.Feedback
+	if err := s.cfg.Lister.Feedbacks(t.Context(), store.Query{}, func(f store.Feedback) error { fbs = append(fbs, f); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(fbs) != 1 || fbs[0].Vote != "down" || fbs[0].Correct != "I13" || fbs[0].Text != "为银行定制开发信贷管理软件" || fbs[0].Code != "I11" {
 		t.Errorf("feedback = %+v", fbs)
 	}
 

@@ -5,7 +5,14 @@
 //     as text, never as HTML, under a Content-Security-Policy that allows only its own script.
 //   - POST /api/classify and POST /api/ask take {"id": "...", "text": "..."} and return a Decision;
 //     GET /api/categories returns the taxonomy; GET /healthz returns {"status":"ok"};
-//     POST /api/feedback records a thumbs up/down (kept in memory, bounded) and GET /api/feedback lists them.
+//     POST /api/feedback {"record_id","vote","correct","comment"} judges a recorded answer.
+//   - Every answer, from the API and the websocket, is recorded through Config.Recorder before it is
+//     sent, and carries its record_id; an answer that could not be recorded is not sent (500, or an
+//     "error" message on the websocket).
+//   - Admin routes GET /api/records and GET /api/feedback need "Authorization: Bearer
+//     Config.AdminToken" (401 without it) and are off (404) when no token is set.
+//   - POSTs must have a JSON Content-Type (415 otherwise) and come from the page's own origin: a
+//     cross-site Sec-Fetch-Site or Origin is refused with 403 (Config.AllowedOrigins are trusted).
 //   - Every error is JSON {"error": "..."}: 400 invalid JSON or empty text, 404 unknown path,
 //     405 wrong method, 413 body over Config.MaxBody, 415 a Content-Type that is not JSON,
 //     422 text too long or not text, 429 rate limited, 500 engine failure (details only in the log).
@@ -21,6 +28,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -49,6 +57,9 @@ var staticFS embed.FS
 type Config struct {
 	Addr       string         // listen address for Run, e.g. ":8080" (default "127.0.0.1:8080")
 	Engine     bot.Engine     // required
+	Recorder   Recorder       // required: every answer is recorded before it is sent
+	Lister     Lister         // lists records and feedback on the admin routes (nil: admin routes off)
+	AdminToken string         // bearer token of the admin routes ("": admin routes off)
 	Categories []corpus.Class // served by /api/categories
 	Logger     *slog.Logger   // default: discard
 
@@ -62,9 +73,8 @@ type Config struct {
 	ConnBurst     int     // bucket size per connection (default 5)
 	MaxConnsPerIP int     // open websockets per client IP (default 50; <0 unlimited)
 
-	AllowedOrigins []string // extra origins ("https://example.org") allowed to open /ws; same-origin is always allowed
+	AllowedOrigins []string // extra origins ("https://example.org") allowed to open /ws and POST; same-origin is always allowed
 
-	MaxFeedback   int           // feedback entries kept in memory (default 1000)
 	Conversations bot.Options   // options of the websocket conversations (MaxMessage, Now and Logger are filled in)
 	TurnTimeout   time.Duration // longest engine call (default 2m)
 	PingPeriod    time.Duration // websocket ping interval (default 30s); the peer must answer within 2×PingPeriod
@@ -83,8 +93,9 @@ type Server struct {
 	ipLimit  *limiter
 	wsConns  *connCounter
 	upgrader websocket.Upgrader
-	feedback *feedbackStore
 	origins  map[string]bool
+	csrf     *http.CrossOriginProtection
+	instance string // distinguishes this process's websocket ids in the records
 
 	mu      sync.Mutex
 	clients map[*client]struct{}
@@ -96,6 +107,9 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Engine == nil {
 		return nil, errors.New("web.New: Config.Engine is nil")
+	}
+	if cfg.Recorder == nil {
+		return nil, errors.New("web.New: Config.Recorder is nil: every answer must be recorded")
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8080"
@@ -127,9 +141,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConnsPerIP == 0 {
 		cfg.MaxConnsPerIP = 50
 	}
-	if cfg.MaxFeedback <= 0 {
-		cfg.MaxFeedback = 1000
-	}
 	if cfg.TurnTimeout <= 0 {
 		cfg.TurnTimeout = 2 * time.Minute
 	}
@@ -146,10 +157,14 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	origins := map[string]bool{}
+	csrf := http.NewCrossOriginProtection()
 	for _, o := range cfg.AllowedOrigins {
 		o = strings.TrimRight(strings.ToLower(strings.TrimSpace(o)), "/")
 		if o == "" || o == "*" {
 			return nil, fmt.Errorf("web.New: AllowedOrigins: %q is not an origin", o)
+		}
+		if err := csrf.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("web.New: AllowedOrigins: %w", err)
 		}
 		origins[o] = true
 	}
@@ -164,8 +179,9 @@ func New(cfg Config) (*Server, error) {
 		convs:    bot.New(cfg.Engine, co),
 		ipLimit:  newLimiter(cfg.RateLimit, cfg.Burst, cfg.Now),
 		wsConns:  &connCounter{max: cfg.MaxConnsPerIP, n: map[string]int{}},
-		feedback: &feedbackStore{max: cfg.MaxFeedback},
 		origins:  origins,
+		csrf:     csrf,
+		instance: strings.ToLower(rand.Text()[:8]),
 		clients:  map[*client]struct{}{},
 	}
 	s.upgrader = websocket.Upgrader{
@@ -180,9 +196,10 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("/", s.handleStatic)
 	s.mux.HandleFunc("/healthz", method(http.MethodGet, s.handleHealth))
 	s.mux.HandleFunc("/api/categories", method(http.MethodGet, s.handleCategories))
-	s.mux.HandleFunc("/api/classify", method(http.MethodPost, s.limited(s.handleClassify)))
-	s.mux.HandleFunc("/api/ask", method(http.MethodPost, s.limited(s.handleAsk)))
+	s.mux.HandleFunc("/api/classify", method(http.MethodPost, s.limited(s.sameOrigin(s.handleClassify))))
+	s.mux.HandleFunc("/api/ask", method(http.MethodPost, s.limited(s.sameOrigin(s.handleAsk))))
 	s.mux.HandleFunc("/api/feedback", s.handleFeedback)
+	s.mux.HandleFunc("/api/records", method(http.MethodGet, s.admin(s.handleRecords)))
 	s.mux.HandleFunc("/ws", method(http.MethodGet, s.handleWS))
 	return s, nil
 }
@@ -355,12 +372,11 @@ type textRequest struct {
 // decodeJSON reads one JSON value from a body of at most MaxBody bytes into v. On failure it
 // has written the error response and returns false.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
-			return false
-		}
+	// A JSON Content-Type is required: a browser cannot send one cross-site without a CORS preflight.
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return false
 	}
 	if r.ContentLength > s.cfg.MaxBody {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", s.cfg.MaxBody))
@@ -368,7 +384,7 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool 
 	}
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 	dec := json.NewDecoder(body)
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if _, terr := dec.Token(); terr != io.EOF {
 			err = errors.New("trailing data after the JSON object")
@@ -441,10 +457,12 @@ func (s *Server) handleAsk(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r, req, true)
 }
 
-// answer calls the engine once (no conversation). With help, usage questions get the help Decision.
+// answer calls the engine once (no conversation) and records the Decision before sending it.
+// With help, usage questions get the help Decision.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, req textRequest, help bool) {
 	text := strings.TrimSpace(req.Text)
 	lang := bot.DetectLang(text)
+	start := time.Now()
 	var d decision.Decision
 	if help && bot.IsHelp(text) {
 		d = bot.Help(lang)
@@ -465,7 +483,13 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, req textRequest,
 	if req.ID != "" {
 		d.ID = req.ID
 	}
-	writeJSON(w, http.StatusOK, normalize(d))
+	d, err := s.record(r.Context(), "api", "", clientIP(r), req.Text, normalize(d), time.Since(start))
+	if err != nil {
+		s.lg.Error("record", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, recordFailed(lang))
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
 }
 
 // normalize gives nil lists of a Decision as empty JSON arrays, as the contract shows them.

@@ -20,6 +20,8 @@ import (
 	"fenlei/bot"
 	"fenlei/corpus"
 	"fenlei/decision"
+	"fenlei/store"
+	"fenlei/store/storetest"
 )
 
 // fakeEngine streams two deltas and answers I11 with one citation, echoing the text in the
@@ -120,8 +122,9 @@ var testCategories = []corpus.Class{
 // newTestServer starts an httptest server; mod adjusts the config (limits are off unless set).
 func newTestServer(t *testing.T, fe *fakeEngine, mod func(*Config)) (*Server, *httptest.Server) {
 	t.Helper()
+	db := storetest.Open(t, storetest.SQLite(t), store.Options{})
 	cfg := Config{
-		Engine: fe, Categories: testCategories, Logger: testLogger(t),
+		Engine: fe, Categories: testCategories, Logger: testLogger(t), Recorder: db, Lister: db,
 		RateLimit: -1, ConnRateLimit: -1, MaxConnsPerIP: -1,
 	}
 	if mod != nil {
@@ -167,8 +170,8 @@ func TestAPI(t *testing.T) {
 					t.Errorf("decision = %+v", d)
 				}
 			}},
-		{name: "classify without content type", method: "POST", path: "/api/classify",
-			body: `{"text":"software"}`, wantStatus: 200, wantIn: `"code":"I11"`},
+		{name: "classify without content type", method: "POST", path: "/api/classify", contentType: "none",
+			body: `{"text":"software"}`, wantStatus: 415, wantErr: true},
 		{name: "ask", method: "POST", path: "/api/ask", contentType: "application/json; charset=utf-8",
 			body: `{"text":"交易平台注册要交哪些材料？"}`, wantStatus: 200, wantIn: `"code":"I11"`},
 		{name: "ask help", method: "POST", path: "/api/ask", body: `{"text":"帮助"}`, wantStatus: 200,
@@ -233,8 +236,12 @@ func TestAPI(t *testing.T) {
 				req.ContentLength = -1 // no length: MaxBytesReader must catch it
 				req.Body = io.NopCloser(strings.NewReader(tt.body))
 			}
-			if tt.contentType != "" {
+			switch {
+			case tt.contentType == "none":
+			case tt.contentType != "":
 				req.Header.Set("Content-Type", tt.contentType)
+			case tt.method == "POST":
+				req.Header.Set("Content-Type", "application/json")
 			}
 			resp, err := ts.Client().Do(req)
 			if err != nil {
@@ -333,43 +340,6 @@ func TestRateLimitAPI(t *testing.T) {
 	got = append(got, st)
 	if want := []int{200, 200, 429, 200}; !reflect.DeepEqual(got, want) {
 		t.Errorf("statuses = %v, want %v", got, want)
-	}
-}
-
-func TestFeedback(t *testing.T) {
-	_, ts := newTestServer(t, &fakeEngine{}, func(c *Config) { c.MaxFeedback = 2 })
-	tests := []struct {
-		body string
-		want int
-	}{
-		{`{"vote":"up","code":"I11","text":"软件"}`, 201},
-		{`{"vote":"down","code":"I11","correct":"i13","text":"测试"}`, 201},
-		{`{"vote":"down","code":"I11","correct":"OUT"}`, 201},
-		{`{"vote":"meh","code":"I11"}`, 400},
-		{`{"vote":"down","code":"I11","correct":"X99"}`, 400},
-		{`{"vote":"down","code":"I11","correct":"K21"}`, 400}, // not in Categories
-		{`not json`, 400},
-	}
-	for _, tt := range tests {
-		if st, b := post(t, ts, "/api/feedback", tt.body); st != tt.want {
-			t.Errorf("POST %s: status %d, want %d (%s)", tt.body, st, tt.want, b)
-		}
-	}
-	resp, err := ts.Client().Get(ts.URL + "/api/feedback")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var fbs []Feedback
-	if err := json.NewDecoder(resp.Body).Decode(&fbs); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, f := range fbs {
-		got = append(got, f.Vote+":"+f.Code+"->"+f.Correct)
-	}
-	if want := []string{"down:I11->I13", "down:I11->OUT"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("feedback kept = %q, want %q (bounded to 2, newest last)", got, want)
 	}
 }
 
@@ -593,7 +563,7 @@ func TestWebsocketRateLimits(t *testing.T) {
 }
 
 func TestServeGracefulShutdown(t *testing.T) {
-	s, err := New(Config{Engine: &fakeEngine{}, Logger: testLogger(t)})
+	s, err := New(Config{Engine: &fakeEngine{}, Logger: testLogger(t), Recorder: storetest.Open(t, ":memory:", store.Options{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -632,7 +602,11 @@ func TestNewValidates(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("New without an engine succeeded")
 	}
-	if _, err := New(Config{Engine: &fakeEngine{}, AllowedOrigins: []string{"*"}}); err == nil {
+	if _, err := New(Config{Engine: &fakeEngine{}}); err == nil {
+		t.Error("New without a recorder succeeded")
+	}
+	db := storetest.Open(t, ":memory:", store.Options{})
+	if _, err := New(Config{Engine: &fakeEngine{}, Recorder: db, AllowedOrigins: []string{"*"}}); err == nil {
 		t.Error(`New accepted AllowedOrigins ["*"]`)
 	}
 }

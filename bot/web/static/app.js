@@ -185,7 +185,7 @@
     const note = el("span", "note");
     up.type = down.type = send.type = "button";
     function post(vote) {
-      const body = { vote: vote, code: d.code || "", text: asked || "", decision_id: d.id || "" };
+      const body = { vote: vote, code: d.code || "", text: asked || "", record_id: d.record_id || "" };
       if (vote === "down" && fix.value.trim()) body.correct = fix.value.trim();
       fetch("/api/feedback", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
         .then(function (r) { return r.json().then(function (j) { return [r.ok, j]; }); })

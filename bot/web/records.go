@@ -1,0 +1,137 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"fenlei/decision"
+	"fenlei/store"
+)
+
+// Recorder keeps every answer before it is sent, and the feedback on answers; *store.DB satisfies it.
+type Recorder interface {
+	AddRecord(ctx context.Context, r store.Record, user string) (store.Record, error)
+	AddFeedback(ctx context.Context, f store.Feedback, user string) (store.Feedback, error)
+}
+
+// Lister lists records and feedback for the admin routes; *store.DB satisfies it.
+type Lister interface {
+	Records(ctx context.Context, q store.Query, fn func(store.Record) error) error
+	Feedbacks(ctx context.Context, q store.Query, fn func(store.Feedback) error) error
+}
+
+var (
+	_ Recorder = (*store.DB)(nil)
+	_ Lister   = (*store.DB)(nil)
+)
+
+// recordWait bounds the write of one record; it goes on when the client has gone.
+const recordWait = 15 * time.Second
+
+// record stores an answer of channel before it is sent and returns it with its RecordID set.
+// The user is the client's address ("ip:…"), which the store only keeps as a salted hash.
+func (s *Server) record(ctx context.Context, channel, conv, ip, text string, d decision.Decision, took time.Duration) (decision.Decision, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordWait)
+	defer cancel()
+	r, err := s.cfg.Recorder.AddRecord(ctx, store.Record{Channel: channel, Conversation: conv, Text: text, Decision: d,
+		LatencyMS: float64(took.Microseconds()) / 1000}, "ip:"+ip)
+	if err != nil {
+		return d, err
+	}
+	d.RecordID = r.ID
+	return d, nil
+}
+
+// recordFailed is what a client is told when its answer could not be recorded (and so is not sent).
+func recordFailed(lang string) string {
+	if lang == "zh" {
+		return "抱歉，答复未能保存，因此没有发送，请稍后重试。"
+	}
+	return "Sorry, the answer could not be recorded, so it was not sent; please try again later."
+}
+
+// sameOrigin refuses state-changing requests from other sites (Sec-Fetch-Site, or Origin against
+// Host; requests from non-browsers carry neither and pass). Config.AllowedOrigins are trusted.
+func (s *Server) sameOrigin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := s.csrf.Check(r); err != nil {
+			s.lg.Warn("cross-origin request refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"),
+				"sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+			writeError(w, http.StatusForbidden, "cross-origin request refused")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// admin guards a route with the bearer token: 404 when no token is configured, 401 without the right one.
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.AdminToken == "" || s.cfg.Lister == nil {
+			writeError(w, http.StatusNotFound, "admin routes are off: set FENLEI_ADMIN_TOKEN")
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.AdminToken)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="fenlei admin"`)
+			writeError(w, http.StatusUnauthorized, "admin route: send Authorization: Bearer <FENLEI_ADMIN_TOKEN>")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// adminQuery reads ?since=RFC3339&limit=N (default 100, at most 1000); newest first.
+func adminQuery(r *http.Request) (store.Query, error) {
+	q := store.Query{Limit: 100, Newest: true}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return q, errors.New("limit must be a number from 1 to 1000")
+		}
+		q.Limit = n
+	}
+	if v := r.URL.Query().Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return q, errors.New("since must be a time like 2026-03-01T00:00:00Z")
+		}
+		q.Since = t
+	}
+	return q, nil
+}
+
+func (s *Server) handleRecords(w http.ResponseWriter, r *http.Request) {
+	q, err := adminQuery(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	out := []store.Record{}
+	if err := s.cfg.Lister.Records(r.Context(), q, func(rec store.Record) error { out = append(out, rec); return nil }); err != nil {
+		s.lg.Error("list records", "err", err)
+		writeError(w, http.StatusInternalServerError, "could not list records")
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listFeedback(w http.ResponseWriter, r *http.Request) {
+	q, err := adminQuery(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	out := []store.Feedback{}
+	if err := s.cfg.Lister.Feedbacks(r.Context(), q, func(f store.Feedback) error { out = append(out, f); return nil }); err != nil {
+		s.lg.Error("list feedback", "err", err)
+		writeError(w, http.StatusInternalServerError, "could not list feedback")
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
