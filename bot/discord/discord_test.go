@@ -16,10 +16,10 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"fenlei/bot"
-	"fenlei/store"
-	"fenlei/store/storetest"
 	"fenlei/corpus"
 	"fenlei/decision"
+	"fenlei/store"
+	"fenlei/store/storetest"
 )
 
 const quoteI11 = "软件研发服务是指为用户提供的软件开发、软件设计、软件测试及相关的技术服务。"
