@@ -11,7 +11,9 @@
 //     "error" message on the websocket).
 //   - Admin routes GET /api/records and GET /api/feedback need "Authorization: Bearer
 //     Config.AdminToken" (401 without it) and are off (404) when no token is set.
-//   - POSTs must have a JSON Content-Type (415 otherwise) and come from the page's own origin: a
+//   - POST /api/audit takes a filings file (CSV or XLSX, multipart "file" or the raw body, at most
+//     Config.MaxUpload bytes and Config.MaxAuditRows rows) and returns the reviewed XLSX (see package audit).
+//   - POSTs other than /api/audit must have a JSON Content-Type (415 otherwise) and come from the page's own origin: a
 //     cross-site Sec-Fetch-Site or Origin is refused with 403 (Config.AllowedOrigins are trusted).
 //   - Every error is JSON {"error": "..."}: 400 invalid JSON or empty text, 404 unknown path,
 //     405 wrong method, 413 body over Config.MaxBody, 415 a Content-Type that is not JSON,
@@ -45,6 +47,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"fenlei/audit"
 	"fenlei/bot"
 	"fenlei/corpus"
 	"fenlei/decision"
@@ -55,13 +58,18 @@ var staticFS embed.FS
 
 // Config configures a Server. Zero values take the defaults noted.
 type Config struct {
-	Addr       string         // listen address for Run, e.g. ":8080" (default "127.0.0.1:8080")
-	Engine     bot.Engine     // required
-	Recorder   Recorder       // required: every answer is recorded before it is sent
-	Lister     Lister         // lists records and feedback on the admin routes (nil: admin routes off)
-	AdminToken string         // bearer token of the admin routes ("": admin routes off)
-	Categories []corpus.Class // served by /api/categories
-	Logger     *slog.Logger   // default: discard
+	Addr       string     // listen address for Run, e.g. ":8080" (default "127.0.0.1:8080")
+	Engine     bot.Engine // required
+	Recorder   Recorder   // required: every answer is recorded before it is sent
+	Lister     Lister     // lists records and feedback on the admin routes (nil: admin routes off)
+	AdminToken string     // bearer token of the admin routes ("": admin routes off)
+
+	Auditor      audit.Classifier // reviews uploads on POST /api/audit (nil: off)
+	AuditClasses []corpus.Class   // the taxonomy the audit checks declared codes against
+	MaxUpload    int64            // largest audit upload in bytes (default 10 MiB)
+	MaxAuditRows int              // most rows of an audit upload (default 20000)
+	Categories   []corpus.Class   // served by /api/categories
+	Logger       *slog.Logger     // default: discard
 
 	MaxBody    int64 // largest JSON request body in bytes (default 64 KiB)
 	MaxMessage int   // longest message in runes (default bot.DefaultMaxMessage)
@@ -95,7 +103,8 @@ type Server struct {
 	upgrader websocket.Upgrader
 	origins  map[string]bool
 	csrf     *http.CrossOriginProtection
-	instance string // distinguishes this process's websocket ids in the records
+	instance string     // distinguishes this process's websocket ids in the records
+	auditMu  sync.Mutex // held while an audit runs: one at a time
 
 	mu      sync.Mutex
 	clients map[*client]struct{}
@@ -200,6 +209,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("/api/ask", method(http.MethodPost, s.limited(s.sameOrigin(s.handleAsk))))
 	s.mux.HandleFunc("/api/feedback", s.handleFeedback)
 	s.mux.HandleFunc("/api/records", method(http.MethodGet, s.admin(s.handleRecords)))
+	s.mux.HandleFunc("/api/audit", method(http.MethodPost, s.limited(s.sameOrigin(s.handleAudit))))
 	s.mux.HandleFunc("/ws", method(http.MethodGet, s.handleWS))
 	return s, nil
 }

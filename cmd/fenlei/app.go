@@ -283,8 +283,15 @@ func (a *App) serve(ctx context.Context) error {
 			origins = append(origins, o)
 		}
 	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer db.Close()
+	go a.retain(ctx, db)
 	srv, err := web.New(web.Config{Addr: a.cfg.Addr, Engine: a.eng, Categories: a.g.Classes, Logger: a.lg,
-		AllowedOrigins: origins, RateLimit: a.cfg.RateLimit, MaxConnsPerIP: a.cfg.MaxConnsPerIP})
+		AllowedOrigins: origins, RateLimit: a.cfg.RateLimit, MaxConnsPerIP: a.cfg.MaxConnsPerIP,
+		Recorder: db, Lister: db, AdminToken: a.cfg.AdminToken, Auditor: a.eng, AuditClasses: a.g.Classes})
 	if err != nil {
 		return err
 	}
@@ -303,9 +310,15 @@ func (a *App) discord(ctx context.Context) error {
 	if err := a.load(); err != nil {
 		return err
 	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return fmt.Errorf("discord: %w", err)
+	}
+	defer db.Close()
+	go a.retain(ctx, db)
 	b, err := discord.New(discord.Config{Token: a.cfg.DiscordToken, GuildID: a.cfg.DiscordGuild, APIBase: a.cfg.DiscordAPI,
 		Engine: a.eng, Conversations: bot.New(a.eng, bot.Options{Logger: a.lg}), Classes: a.g.Classes, Guide: a.g,
-		Logger: a.lg, LibraryLog: true})
+		Logger: a.lg, LibraryLog: true, Recorder: db})
 	if err != nil {
 		return err
 	}

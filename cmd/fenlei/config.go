@@ -30,6 +30,14 @@ type Config struct {
 	Compare  string
 	Baseline string
 	Workers  int
+
+	DB             string        // FENLEI_DB_URL / --db: SQLite file path or postgres:// URL
+	AdminToken     string        // FENLEI_ADMIN_TOKEN: bearer token of the admin routes ("": off)
+	Retention      time.Duration // records older than this are deleted by serve (0: kept)
+	retentionErr   error         // FENLEI_RETENTION did not parse
+	FeedbackPerDay int
+	Format         string // records: jsonl or csv
+	Out            string // audit: output file
 }
 
 type multiFlag []string
@@ -54,8 +62,13 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 		fs.BoolVar(&c.JSON, "json", false, "print JSON")
 	case "classify":
 		fs.BoolVar(&c.JSONL, "jsonl", true, "JSON lines in and out")
+	case "records":
+		fs.StringVar(&c.Format, "format", "jsonl", "jsonl or csv")
+	case "audit":
+		fs.StringVar(&c.Out, "o", "", "output file, .xlsx or .csv (default: INPUT.reviewed.xlsx beside the input)")
+		fs.IntVar(&c.Workers, "workers", 0, "rows classified at once (default: CPUs)")
 	case "serve":
-		fs.StringVar(&c.Addr, "addr", ":8080", "listen address")
+		fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address (127.0.0.1: this machine only; :8080 opens it)")
 		fs.StringVar(&c.AllowedOrigins, "allowed-origins", "", "comma-separated extra origins allowed to open /ws")
 		fs.Float64Var(&c.RateLimit, "rate-limit", 10, "requests per second per client IP (<0: off)")
 		fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 50, "open websockets per client IP (<0: unlimited)")
@@ -71,6 +84,7 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 		fs.StringVar(&c.Baseline, "baseline", "", "fail when top-1, top-3 or OUT recall drop below this baseline JSON")
 		fs.IntVar(&c.Workers, "workers", 0, "parallel cases (default: CPUs; 4 with an LLM)")
 	}
+	storeFlags(c, fs, cmd, getenv)
 	return c, fs
 }
 
@@ -83,6 +97,9 @@ func (c *Config) validate() error {
 		if c.LLMModel == "" {
 			return errors.New("FENLEI_LLM_URL is set but FENLEI_LLM_MODEL is not")
 		}
+	}
+	if err := c.validateStore(); err != nil {
+		return err
 	}
 	switch c.LLMFormat {
 	case "json_object", "json_schema", "none":

@@ -9,6 +9,9 @@
 //	fenlei serve [--addr :8080]        web chat, JSON API and websocket
 //	fenlei discord                     the Discord bot
 //	fenlei eval --cases FILE [--json]  score the engine on a case file
+//	fenlei audit [-o OUT] FILE         review filings (CSV or XLSX)
+//	fenlei records [--format csv]      export the record of answers
+//	fenlei feedback export             corrections as eval cases
 //
 // All wiring lives here: flags and environment are read once into a Config and passed down.
 package main
@@ -21,6 +24,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -50,6 +54,14 @@ Usage:
   fenlei serve [--addr :8080]         web chat, JSON API and websocket on one port
   fenlei discord                      the Discord bot (DISCORD_TOKEN, DISCORD_GUILD_ID)
   fenlei eval --cases FILE [--cases FILE2] [--json] [--report out.html] [--compare prev.json] [--baseline FILE]
+  fenlei audit [-o OUT] FILE          review filings (CSV or XLSX; OUT .xlsx or .csv, default FILE.reviewed.xlsx)
+  fenlei records [--db DB] [--format jsonl|csv]   export the record of answers, one per line/row
+  fenlei feedback export [--db DB]    write the corrections users gave as eval cases (JSON lines)
+
+Records (serve, discord, records, feedback):
+  FENLEI_DB_URL or --db: a SQLite file (default fenlei.db) or a postgres:// URL; every answer is recorded before it is sent
+  FENLEI_ADMIN_TOKEN: bearer token for GET /api/records and /api/feedback (unset: those routes are off)
+  FENLEI_RETENTION or --retention 90d: delete older records (default: keep them)
 
 LLM (every command; unset FENLEI_LLM_URL = offline engine):
   FENLEI_LLM_URL, FENLEI_LLM_MODEL, FENLEI_LLM_KEY (or OPENAI_API_KEY); flags --llm-url, --llm-model, --llm-key
@@ -68,10 +80,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "ask", "classify", "categories", "search", "chat", "serve", "discord", "eval":
+	case "ask", "classify", "categories", "search", "chat", "serve", "discord", "eval", "audit", "records", "feedback":
 	default:
 		fmt.Fprintf(stderr, "fenlei: unknown command %q\n\n%s", cmd, usage)
 		return errUsage
+	}
+	if cmd == "feedback" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		rest = append(rest[1:len(rest):len(rest)], rest[0]) // "feedback export --db X": the flags follow the sub-command
 	}
 	cfg, fs := newConfig(cmd, getenv)
 	fs.SetOutput(stderr)
@@ -98,6 +113,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return app.serve(ctx)
 	case "discord":
 		return app.discord(ctx)
+	case "audit":
+		return app.audit(ctx, fs.Args())
+	case "records":
+		return app.records(ctx)
+	case "feedback":
+		return app.feedbackExport(ctx, fs.Args())
 	default: // "eval"
 		return app.eval(ctx)
 	}
