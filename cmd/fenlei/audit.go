@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 
 // audit reviews a filings file (CSV or XLSX) and writes the reviewed table beside it or to -o.
 func (a *App) audit(ctx context.Context, args []string) error {
+	if len(args) > 1 && strings.HasPrefix(args[1], "-") {
+		return fmt.Errorf("audit: put the flags before FILE: fenlei audit -o OUT FILE")
+	}
 	if len(args) != 1 {
 		return errNoInput
 	}
@@ -51,6 +55,9 @@ func (a *App) audit(ctx context.Context, args []string) error {
 		opts.Progress = func(done, total int) { bar.Set(done) }
 		defer bar.Finish()
 	}
+	// A batch run trades memory for speed: collecting less often cut the CPU time of a
+	// 10,000-row audit by about a fifth (12.8 s → 10.0 s, peak RSS 88 → 229 MB; README: Measured).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	start := time.Now()
 	rep, err := audit.Review(ctx, a.eng, t, opts)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -422,6 +423,7 @@ func BenchmarkAudit10000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer debug.SetGCPercent(debug.SetGCPercent(400)) // as `fenlei audit` does
 	b.ResetTimer()
 	for b.Loop() {
 		rep, err := audit.Review(context.Background(), a.eng, t, audit.Options{Classes: a.g.Classes})
