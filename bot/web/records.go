@@ -107,30 +107,25 @@ func adminQuery(r *http.Request) (store.Query, error) {
 }
 
 func (s *Server) handleRecords(w http.ResponseWriter, r *http.Request) {
-	q, err := adminQuery(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	out := []store.Record{}
-	if err := s.cfg.Lister.Records(r.Context(), q, func(rec store.Record) error { out = append(out, rec); return nil }); err != nil {
-		s.lg.Error("list records", "err", err)
-		writeError(w, http.StatusInternalServerError, "could not list records")
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	adminList(s, w, r, "records", s.cfg.Lister.Records)
 }
 
 func (s *Server) listFeedback(w http.ResponseWriter, r *http.Request) {
+	adminList(s, w, r, "feedback", s.cfg.Lister.Feedbacks)
+}
+
+// adminList answers an admin listing: the query from the URL, then every item list gives, as a JSON array.
+func adminList[T any](s *Server, w http.ResponseWriter, r *http.Request, what string,
+	list func(context.Context, store.Query, func(T) error) error) {
 	q, err := adminQuery(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	out := []store.Feedback{}
-	if err := s.cfg.Lister.Feedbacks(r.Context(), q, func(f store.Feedback) error { out = append(out, f); return nil }); err != nil {
-		s.lg.Error("list feedback", "err", err)
-		writeError(w, http.StatusInternalServerError, "could not list feedback")
+	out := []T{}
+	if err := list(r.Context(), q, func(v T) error { out = append(out, v); return nil }); err != nil {
+		s.lg.Error("admin list", "what", what, "err", err)
+		writeError(w, http.StatusInternalServerError, "could not list "+what)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
