@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -435,4 +436,35 @@ func BenchmarkAudit10000(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestServeRetention: serve deletes the records older than --retention when it starts.
+func TestServeRetention(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fenlei.db")
+	clk := storetest.NewClock(time.Now().Add(-48 * time.Hour))
+	db := storetest.Open(t, path, store.Options{Now: clk.Now})
+	old, err := db.AddRecord(t.Context(), store.Record{Channel: "api", Text: "old", Decision: decision.Decision{Code: "I11"}}, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(47 * time.Hour)
+	recent, err := db.AddRecord(t.Context(), store.Record{Channel: "api", Text: "recent", Decision: decision.Decision{Code: "I11"}}, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	startServe(t, &syncBuffer{}, "--db", path, "--retention", "1d")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, errOld := db.Record(t.Context(), old.ID)
+		if errors.Is(errOld, store.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the 2-day-old record is still there after serve --retention 1d started: %v", errOld)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := db.Record(t.Context(), recent.ID); err != nil {
+		t.Errorf("the 1-hour-old record is gone: %v", err)
+	}
 }
