@@ -30,6 +30,7 @@ import (
 
 	"fenlei/corpus"
 	"fenlei/decision"
+	"fenlei/textin"
 )
 
 // Classifier classifies one description; *classify.Engine satisfies it.
@@ -179,9 +180,15 @@ func reviewRow(ctx context.Context, c Classifier, t *Table, row []string, subs m
 		r.Error = strings.Join(append(errs, msg("缺少合同名称或业务描述，未审核", "no description: not reviewed")), sep)
 		return r
 	}
-	d, err := c.Classify(ctx, text)
+	// A description is user text like any message: textin normalises it and refuses what is not
+	// a description (no words, too long, not text), in the file's language.
+	in, err := textin.ParseLang(text, 0, t.Lang)
+	var d decision.Decision
+	if err == nil {
+		d, err = c.Classify(ctx, in.Match)
+	}
 	if err != nil {
-		r.Error = strings.Join(append(errs, msg("无法分类：%v", "could not classify: %v", err)), sep)
+		r.Error = strings.Join(append(errs, msg("无法分类：%s", "could not classify: %s", textin.Message(err, t.Lang))), sep)
 		return r
 	}
 	r.Suggested, r.Name, r.Confidence = d.Code, d.Name, d.Confidence

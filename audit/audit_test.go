@@ -17,6 +17,7 @@ import (
 
 	"fenlei/corpus"
 	"fenlei/decision"
+	"fenlei/textin"
 )
 
 // fakeClassifier answers from a table keyed by text; unknown texts get I11, "boom" an error.
@@ -116,7 +117,7 @@ func TestReview(t *testing.T) {
 		{"review", "I11", "申报代码“X99”不是子类代码（如 I11）"},
 		{"", "", "缺少合同名称或业务描述，未审核"},
 		{"differs-class", "I11", "合同金额“很多”不是数字"},
-		{"", "", "无法分类：engine down"},
+		{"", "", "无法分类：" + textin.Message(errors.New("engine down"), "zh")}, // internals are not shown
 	}
 	var got []row
 	for _, r := range rep.Rows {

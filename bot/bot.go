@@ -1,23 +1,29 @@
 // Package bot is the conversation engine shared by every chat channel (web, websocket, Discord).
 //
 // It promises:
-//   - Turn validates a message before anything else happens: an empty or whitespace-only message
-//     returns ErrEmpty, one longer than Options.MaxMessage runes returns ErrTooLong, and invalid
-//     UTF-8 or binary-looking text (a NUL, or mostly control characters) returns ErrBinary. On any
-//     error, including one from the Engine, the conversation is left exactly as it was.
+//   - Turn normalises and validates a message with textin before anything else happens
+//     (textin.ErrEmpty for a message without a letter or digit, textin.ErrTooLong over
+//     Options.MaxMessage characters, textin.ErrNotText for binary text). On any error, including one
+//     from the Engine, the conversation is left exactly as it was, and the Decision returned with the
+//     error carries only Lang: the language to tell the user in (see textin.Message).
+//   - A conversation has a language: the one it was started in (Start), then that of the last
+//     message that showed one. A message that does not show one ("help", "?", "I13", an empty
+//     message) is answered in the conversation's language.
 //   - "help", "/help", "帮助", "怎么用" and "?" get a KindHelp Decision with usage text in the
 //     user's language, without calling the Engine.
 //   - "why not X" / "why isn't it X" / "为什么不是X" / "为啥不是X" calls Engine.WhyNot with the last
-//     classification of the conversation and X.
+//     classification of the conversation and X; the answer keeps the earlier confidence and names
+//     the class compared with in Other.
 //   - After a Decision that asked a clarifying question, the next message is taken as its answer:
 //     the Engine sees the earlier description and the answer, joined by a newline.
-//   - Anything else goes to Engine.Answer as it is.
+//   - Anything else goes to Engine.Answer as textin's Match text (normalised; traditional Chinese read
+//     as simplified); TurnRecord.Text keeps the message as the user typed it.
 //   - A conversation keeps its last Options.MaxTurns turns, expires after Options.IdleTTL without a
 //     turn (checked on access and by Sweep), and at most Options.MaxConversations are kept (the
 //     least recently used is evicted). Turns of one conversation run one at a time; different
 //     conversations run concurrently.
 //
-// Every Decision returned by Turn has Lang set ("zh" or "en", see DetectLang) if the Engine left it empty.
+// Every Decision returned by Turn has Lang set ("zh" or "en", see textin.Lang) if the Engine left it empty.
 package bot
 
 import (
@@ -29,10 +35,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"fenlei/decision"
+	"fenlei/textin"
 )
 
 // Engine classifies descriptions and answers questions about the guidance.
@@ -43,20 +48,12 @@ type Engine interface {
 	WhyNot(ctx context.Context, last decision.Decision, other string) (decision.Decision, error)
 }
 
-// Errors Turn returns for messages it refuses. A channel shows them to the user as they are
-// (see Message for a localized text).
-var (
-	ErrEmpty   = errors.New("the message is empty")
-	ErrTooLong = errors.New("the message is too long")
-	ErrBinary  = errors.New("the message is not text")
-)
-
 // Defaults for Options.
 const (
 	DefaultMaxTurns         = 20
 	DefaultIdleTTL          = 30 * time.Minute
 	DefaultMaxConversations = 10000
-	DefaultMaxMessage       = 4000
+	DefaultMaxMessage       = textin.DefaultMaxRunes
 )
 
 // Options configure Conversations. Zero values take the defaults.
@@ -116,6 +113,7 @@ type conversation struct {
 	id   string
 	sem  chan struct{} // held while a turn runs: turns of one conversation are serialized
 	used time.Time     // guarded by Conversations.mu
+	lang string        // the conversation's language, "zh", "en" or "" before any; guarded by Conversations.mu
 
 	// guarded by sem
 	turns []TurnRecord
@@ -215,30 +213,47 @@ func (c *Conversations) get(id string, now time.Time) *conversation {
 	return cv
 }
 
+// Start opens conversation id (or keeps it open) in lang ("zh" or "en"; "" leaves it as it is):
+// the language its messages without a language of their own are answered in, until one shows one.
+// Channels call it with the reader's browser or client language.
+func (c *Conversations) Start(id, lang string) {
+	if lang != "zh" && lang != "en" {
+		return
+	}
+	cv := c.get(id, c.clock())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cv.lang == "" {
+		cv.lang = lang
+	}
+}
+
 // Turn answers one message of conversation id. onDelta (may be nil) receives streamed text.
-// Errors: ErrEmpty, ErrTooLong, ErrBinary for refused messages, ctx.Err() if ctx ends while
-// waiting for an earlier turn of the same conversation, or the Engine's error wrapped.
+// Errors: textin's ErrEmpty, ErrTooLong, ErrNotText for refused messages, ctx.Err() if ctx ends
+// while waiting for an earlier turn of the same conversation, or the Engine's error wrapped; with
+// an error, the Decision carries only Lang.
 func (c *Conversations) Turn(ctx context.Context, id, text string, onDelta func(string)) (decision.Decision, error) {
-	if err := Validate(text, c.opts.MaxMessage); err != nil {
-		return decision.Decision{}, err
+	in, err := textin.ParseLang(text, c.opts.MaxMessage, c.langOf(id))
+	if err != nil && !(errors.Is(err, textin.ErrEmpty) && IsHelp(in.Clean)) {
+		return decision.Decision{Lang: in.Lang}, fmt.Errorf("bot.Turn: %w", err)
 	}
 	cv := c.get(id, c.clock())
 	select {
 	case cv.sem <- struct{}{}:
 	case <-ctx.Done():
-		return decision.Decision{}, fmt.Errorf("bot.Turn: %w", ctx.Err())
+		return decision.Decision{Lang: in.Lang}, fmt.Errorf("bot.Turn: %w", ctx.Err())
 	}
 	defer func() { <-cv.sem }()
 
-	msg := strings.TrimSpace(text)
-	lang := DetectLang(msg)
+	// The language again, now that the conversation is ours: an earlier turn may have changed it.
+	lang := textin.Lang(in.Clean, c.langOf(id))
+	msg := in.Match
 	var (
 		d     decision.Decision
 		asked string
-		err   error
 	)
 	switch other, isWhyNot := ParseWhyNot(msg); {
-	case IsHelp(msg):
+	case IsHelp(in.Clean):
 		d = Help(lang)
 	case isWhyNot:
 		last, ok := lastClassification(cv.turns)
@@ -249,8 +264,9 @@ func (c *Conversations) Turn(ctx context.Context, id, text string, onDelta func(
 		asked = other
 		d, err = c.e.WhyNot(ctx, last, other)
 		if err != nil {
-			return decision.Decision{}, fmt.Errorf("bot.Turn: why not %q: %w", other, err)
+			return decision.Decision{Lang: lang}, fmt.Errorf("bot.Turn: why not %q: %w", other, err)
 		}
+		explained(&d, last)
 	default:
 		asked = msg
 		if prev, ok := pendingQuestion(cv.turns); ok {
@@ -258,18 +274,35 @@ func (c *Conversations) Turn(ctx context.Context, id, text string, onDelta func(
 		}
 		d, err = c.e.Answer(ctx, asked, onDelta)
 		if err != nil {
-			return decision.Decision{}, fmt.Errorf("bot.Turn: answer: %w", err)
+			return decision.Decision{Lang: lang}, fmt.Errorf("bot.Turn: answer: %w", err)
 		}
 	}
 	if d.Lang == "" {
 		d.Lang = lang
 	}
+	c.setLang(cv, lang)
 	cv.turns = append(cv.turns, TurnRecord{At: c.clock(), Text: text, Asked: asked, Decision: d})
 	if n := len(cv.turns) - c.opts.MaxTurns; n > 0 {
 		cv.turns = append([]TurnRecord(nil), cv.turns[n:]...)
 	}
 	c.touch(cv)
 	return d, nil
+}
+
+// langOf is the language of conversation id so far, "" for none.
+func (c *Conversations) langOf(id string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byID[id]; ok {
+		return el.Value.(*conversation).lang
+	}
+	return ""
+}
+
+func (c *Conversations) setLang(cv *conversation, lang string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cv.lang = lang
 }
 
 // touch marks cv used again after a turn, so a long turn does not count as idle time.
@@ -279,6 +312,24 @@ func (c *Conversations) touch(cv *conversation) {
 	if el, ok := c.byID[cv.id]; ok && el.Value == cv {
 		cv.used = c.clock()
 		c.lru.MoveToFront(el)
+	}
+}
+
+// explained completes a "why not" answer so that a channel can show both classes side by side: the
+// confidence of the earlier classification, and the class compared with (the first class other than
+// the chosen one whose definition is cited, refs being "<code>.def").
+func explained(d *decision.Decision, last decision.Decision) {
+	if d.Confidence == 0 && d.Code == last.Code {
+		d.Confidence = last.Confidence
+	}
+	if d.Other != "" {
+		return
+	}
+	for _, c := range d.Citations {
+		if code, ok := strings.CutSuffix(c.Ref, ".def"); ok && code != d.Code && !strings.Contains(code, ".") {
+			d.Other = code
+			return
+		}
 	}
 }
 
@@ -305,73 +356,4 @@ func pendingQuestion(turns []TurnRecord) (TurnRecord, bool) {
 		return TurnRecord{}, false
 	}
 	return TurnRecord{}, false
-}
-
-// Validate checks a message as Turn does: ErrEmpty, ErrTooLong (more than max runes; max <= 0
-// means DefaultMaxMessage) or ErrBinary. Channels that call an Engine directly use it too.
-func Validate(text string, max int) error {
-	if max <= 0 {
-		max = DefaultMaxMessage
-	}
-	if !utf8.ValidString(text) {
-		return ErrBinary
-	}
-	if strings.TrimSpace(text) == "" {
-		return ErrEmpty
-	}
-	n, ctl := 0, 0
-	for _, r := range text {
-		n++
-		switch {
-		case r == 0:
-			return ErrBinary
-		case r == '\n' || r == '\r' || r == '\t':
-		case unicode.IsControl(r):
-			ctl++
-		}
-	}
-	if ctl > 0 && ctl*10 >= n { // a tenth or more control characters: not something a person typed
-		return ErrBinary
-	}
-	if n > max {
-		return ErrTooLong
-	}
-	return nil
-}
-
-// Message returns the text a channel shows a user for err in lang ("zh" or "en"):
-// a clear sentence for ErrEmpty, ErrTooLong and ErrBinary, and a generic apology otherwise
-// (internals are logged, never shown).
-func Message(err error, lang string, maxMessage int) string {
-	if maxMessage <= 0 {
-		maxMessage = DefaultMaxMessage
-	}
-	zh := lang == "zh"
-	switch {
-	case errors.Is(err, ErrEmpty):
-		if zh {
-			return "消息是空的：请描述您的服务，或输入“帮助”。"
-		}
-		return "The message is empty: describe your service, or type \"help\"."
-	case errors.Is(err, ErrTooLong):
-		if zh {
-			return fmt.Sprintf("消息太长：请控制在 %d 字以内。", maxMessage)
-		}
-		return fmt.Sprintf("The message is too long: please keep it under %d characters.", maxMessage)
-	case errors.Is(err, ErrBinary):
-		if zh {
-			return "无法读取这条消息：请发送普通文字。"
-		}
-		return "This message could not be read: please send plain text."
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		if zh {
-			return "请求已取消或超时，请重试。"
-		}
-		return "The request was cancelled or timed out; please try again."
-	default:
-		if zh {
-			return "抱歉，处理时出错了，请稍后重试。"
-		}
-		return "Sorry, something went wrong; please try again later."
-	}
 }

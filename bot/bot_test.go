@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"fenlei/decision"
+	"fenlei/textin"
 )
 
 // call is what the fake engine was asked.
@@ -54,7 +55,8 @@ func (f *fakeEngine) WhyNot(ctx context.Context, last decision.Decision, other s
 	if f.fail != nil {
 		return decision.Decision{}, f.fail
 	}
-	return decision.Decision{Code: last.Code, Kind: decision.KindExplain, Answer: "because"}, nil
+	return decision.Decision{Code: last.Code, Kind: decision.KindExplain, Answer: "because",
+		Citations: []decision.Citation{{Ref: last.Code + ".def"}, {Ref: "I13.exclude.2"}, {Ref: "I13.def"}}}, nil
 }
 
 func (f *fakeEngine) Calls() []call {
@@ -97,7 +99,8 @@ func TestTurn(t *testing.T) {
 			name:      "help words never reach the engine",
 			msgs:      []string{"help", "/help", "帮助", "怎么用？", "?", "  HELP  "},
 			wantKinds: []string{"help", "help", "help", "help", "help", "help"},
-			wantLangs: []string{"en", "en", "zh", "zh", "en", "en"},
+			// "?" and "HELP" show no language of their own: the conversation is Chinese by then.
+			wantLangs: []string{"en", "en", "zh", "zh", "zh", "zh"},
 		},
 		{
 			name:      "why not after a classification",
@@ -176,12 +179,14 @@ func TestTurnRefusesBadInputAndKeepsState(t *testing.T) {
 		text string
 		want error
 	}{
-		{"empty", "", ErrEmpty},
-		{"whitespace", " \n\t　", ErrEmpty},
-		{"too long", strings.Repeat("测", 11), ErrTooLong},
-		{"invalid utf8", "abc\xff\xfe", ErrBinary},
-		{"nul", "hello\x00world", ErrBinary},
-		{"control heavy", "\x01\x02\x03ab", ErrBinary},
+		{"empty", "", textin.ErrEmpty},
+		{"whitespace", " \n\t　", textin.ErrEmpty},
+		{"emoji only", "😀👍", textin.ErrEmpty},
+		{"zero-width only", "\u200b\u200d", textin.ErrEmpty},
+		{"too long", strings.Repeat("测", 11), textin.ErrTooLong},
+		{"invalid utf8", "abc\xff\xfe", textin.ErrNotText},
+		{"nul", "hello\x00world", textin.ErrNotText},
+		{"control heavy", "\x01\x02\x03ab", textin.ErrNotText},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -412,23 +417,6 @@ func TestParseWhyNot(t *testing.T) {
 	}
 }
 
-func TestDetectLang(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"为客户定制开发软件", "zh"},
-		{"custom software development", "en"},
-		{"软件测试 for iOS apps", "zh"},
-		{"software testing for our clients 服务", "en"},
-		{"?", "en"},
-		{"I11", "en"},
-		{"I11 是什么", "zh"},
-	}
-	for _, tt := range tests {
-		if got := DetectLang(tt.in); got != tt.want {
-			t.Errorf("DetectLang(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestIsHelp(t *testing.T) {
 	for in, want := range map[string]bool{
 		"help": true, "/help": true, "帮助": true, "怎么用": true, "怎么用？": true, "?": true, "？": true,
@@ -440,14 +428,75 @@ func TestIsHelp(t *testing.T) {
 	}
 }
 
-func TestMessage(t *testing.T) {
-	for _, err := range []error{ErrEmpty, ErrTooLong, ErrBinary, errors.New("internal: db at 10.0.0.1")} {
-		for _, lang := range []string{"zh", "en"} {
-			m := Message(fmt.Errorf("wrapped: %w", err), lang, 4000)
-			if m == "" || strings.Contains(m, "10.0.0.1") {
-				t.Errorf("Message(%v, %s) = %q", err, lang, m)
+// TestConversationLanguage: messages that show no language are answered in the conversation's.
+func TestConversationLanguage(t *testing.T) {
+	tests := []struct {
+		name      string
+		start     string // Start's language, "" for none
+		msgs      []string
+		wantLangs []string // the Decision's Lang, or the Lang returned with the error
+		wantErrs  []error
+	}{
+		{name: "empty and help in a Chinese session", msgs: []string{"为客户定制开发软件", "", "help", "😀"},
+			wantLangs: []string{"zh", "zh", "zh", "zh"}, wantErrs: []error{nil, textin.ErrEmpty, nil, textin.ErrEmpty}},
+		{name: "empty and help in an English session", msgs: []string{"we build apps for banks", " ", "帮助", "?"},
+			wantLangs: []string{"en", "en", "zh", "zh"}, wantErrs: []error{nil, textin.ErrEmpty, nil, nil}},
+		{name: "started in English by the browser", start: "en", msgs: []string{"?", "", "I13"},
+			wantLangs: []string{"en", "en", "en"}, wantErrs: []error{nil, textin.ErrEmpty, nil}},
+		{name: "started in Chinese, the user writes English", start: "zh", msgs: []string{"help", "We provide 软件测试 services for banks", "help"},
+			wantLangs: []string{"zh", "en", "en"}, wantErrs: []error{nil, nil, nil}},
+		{name: "full-width English", msgs: []string{"ｗｅ　ｔｅｓｔ　ｓｏｆｔｗａｒｅ"}, wantLangs: []string{"en"}, wantErrs: []error{nil}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := New(&fakeEngine{}, Options{})
+			c.Start("c", tt.start)
+			for i, m := range tt.msgs {
+				d, err := c.Turn(t.Context(), "c", m, nil)
+				if !errors.Is(err, tt.wantErrs[i]) || (err == nil) != (tt.wantErrs[i] == nil) {
+					t.Fatalf("Turn(%q) error = %v, want %v", m, err, tt.wantErrs[i])
+				}
+				if d.Lang != tt.wantLangs[i] {
+					t.Errorf("Turn(%q) Lang = %q, want %q", m, d.Lang, tt.wantLangs[i])
+				}
 			}
-		}
+		})
+	}
+}
+
+// TestWhyNotKeepsConfidence: a "why not" answer carries the earlier confidence and the other class.
+func TestWhyNotKeepsConfidence(t *testing.T) {
+	fe := &fakeEngine{answers: map[string]decision.Decision{"软件开发": {Code: "I11", Kind: decision.KindClassification, Confidence: 0.82}}}
+	c := New(fe, Options{})
+	if _, err := c.Turn(t.Context(), "w", "软件开发", nil); err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Turn(t.Context(), "w", "为什么不是测试服务？", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Kind != decision.KindExplain || d.Confidence != 0.82 || d.Other != "I13" {
+		t.Errorf("why not: kind %q confidence %v other %q, want explain, 0.82, I13", d.Kind, d.Confidence, d.Other)
+	}
+}
+
+// TestTurnNormalises: the engine reads the normalised text; the history keeps the text as typed.
+func TestTurnNormalises(t *testing.T) {
+	fe := &fakeEngine{}
+	c := New(fe, Options{})
+	typed := "軟體測試服務，手\u200b机ＡＰＰ"
+	if _, err := c.Turn(t.Context(), "n", typed, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fe.Calls()[0].Text, "软件测试服务，手机APP"; got != want {
+		t.Errorf("engine asked %q, want %q", got, want)
+	}
+	h, err := c.History(t.Context(), "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 1 || h[0].Text != typed {
+		t.Errorf("history = %+v, want the text as typed", h)
 	}
 }
 
@@ -458,7 +507,6 @@ func FuzzTurnCommands(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		ParseWhyNot(s)
 		IsHelp(s)
-		DetectLang(s)
 		c := New(&fakeEngine{}, Options{})
 		d, err := c.Turn(t.Context(), "f", s, nil)
 		if err == nil && d.Lang == "" {

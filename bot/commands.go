@@ -7,26 +7,6 @@ import (
 	"fenlei/decision"
 )
 
-// DetectLang returns "zh" when the text is mostly Han characters and "en" otherwise.
-// A Han character carries about as much as a short word, so each counts as three letters
-// against the other letters: "软件测试 for iOS apps" is "zh", "software testing 服务" is "en".
-// Text with no letters at all is "en".
-func DetectLang(text string) string {
-	han, other := 0, 0
-	for _, r := range text {
-		switch {
-		case unicode.Is(unicode.Han, r):
-			han++
-		case unicode.IsLetter(r):
-			other++
-		}
-	}
-	if han > 0 && 3*han >= other {
-		return "zh"
-	}
-	return "en"
-}
-
 // trimPunct removes surrounding whitespace and trailing question marks, full stops and
 // exclamation marks (ASCII and full-width).
 func trimPunct(s string) string {

@@ -17,10 +17,10 @@ import (
 
 var (
 	// Questions about the guidance itself: its definitions, rules, platforms and the differences between classes.
-	reGuidanceTopic = re(`交易平台|撮合|政府采购网|注册(条件|材料|信息表)|提交.{0,6}材料|哪些材料|报送|每年.{0,6}(报|填)|1\s*月\s*10\s*日|统计范围|统计口径|什么是|是什么|是指什么|指什么|怎么定义|如何定义|是怎么定义|的定义|定义是|内涵|(新|基本)?特征|有多少(个)?(大|中|小)?类|几个(大|中|小)类|分类判断|判断原则|交叉服务|怎么区分|如何区分|怎么区别|区别|有什么不同|有何不同|分别指|合同.{0,30}(怎么|如何|按哪|要不要|该不该|能不能|是否|吗)|(怎么|如何|按哪个?)(填报|归类|分类)|归类方向|服务价值|扣(掉|除)|计入|differ|difference|distinguish|trading platform|registration|register|documents? (must|to)|materials|report (their|its|the)? ?(annual )?data|deadline|definition|define|what (is|counts as) (service )?outsourcing|how many (categories|classes)|features of|contract (covers|spans|lists|with)|how (is|should|are) .{0,80}(classified|reported|counted)|包括.{0,10}吗|包含.{0,10}吗|\binclude|deduct|government procurement`)
+	reGuidanceTopic = voc.re("guidance_topic")
 	// A question about a concrete service is a classification even when it mentions a rule word.
-	reStrongTopic  = re(`服务外包交易平台|政府采购网|注册|材料|报送|1\s*月\s*10\s*日|定义|内涵|特征|有多少|几个(大|中|小)类|怎么区分|如何区分|区别|有什么不同|有何不同|分别指|trading platform|regist|documents|definition|define|difference|distinguish|features|how many`)
-	reAsksCategory = re(`算(哪|什么|啥)|属于(哪|什么|啥)|归(哪|到哪|入哪|什么)|(哪|什么)(一)?(类|个类别|个分类|种)|which (category|class|code)|how (do|should|would) (we|i) classify|what (category|class|code)`)
+	reStrongTopic  = voc.re("strong_topic")
+	reAsksCategory = voc.re("asks_category")
 	reCodeMention  = regexp.MustCompile(`(?i)\b?([IBK]\d{1,2})\b?`)
 )
 
@@ -28,12 +28,12 @@ var (
 const generalBoost = 1.8
 
 // reQuestionWords are the words of a question that carry no content.
-var reQuestionWords = re(`是什么|什么是|有哪些|哪些|是怎么|怎么|如何|为什么|吗|呢|请问|\b(what|which|how|why|is|are|does|do|the|a|an|of|to|must|should|be)\b`)
+var reQuestionWords = voc.re("question_words")
 
 // namesClass reports whether the text names a sub-class by its Chinese name.
 func (e *Engine) namesClass(text string) bool {
 	for _, c := range e.g.Subclasses() {
-		if strings.Contains(text, c.Name) || strings.Contains(text, strings.TrimSuffix(c.Name, "服务")) {
+		if strings.Contains(text, c.Name) || strings.Contains(text, trimSuffixes(c.Name, voc.clauses.Terms["service_suffix"])) {
 			return true
 		}
 	}
@@ -56,9 +56,9 @@ func isGuidanceQuestion(text string) bool {
 
 var (
 	// reQuestionForm: the text is phrased as a question.
-	reQuestionForm = re(`[？?]\s*$|(吗|呢|么)\s*[。.!！]?\s*$|^(请问|什么|如何|怎么|怎样|哪些|是否|能否|可否)|^(what|how|when|which|why|does|do|is|are|can|should|must)\b`)
+	reQuestionForm = voc.re("question_form")
 	// reDescribes: the text describes one's own service.
-	reDescribes = re(`我们|我司|本公司|我公司|帮客户|为客户|给客户|\b(we|our|us)\b`)
+	reDescribes = voc.re("describes")
 )
 
 func codesIn(text string) []string {
@@ -100,7 +100,7 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 		case p.Kind == corpus.KindHeading || p.Kind == corpus.KindTitle:
 			hits[i].Score *= 0.3
 		}
-		if definitional && (strings.Contains(p.Text, "是指") || strings.Contains(p.Text, "定义为")) {
+		if definitional && containsAny(p.Text, voc.clauses.Terms["definition_markers"]) {
 			hits[i].Score *= 1.5
 		}
 	}
@@ -142,30 +142,22 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 	d := decision.Decision{Kind: decision.KindGuidance, Lang: lang, Engine: "offline", Path: []string{},
 		Candidates: []decision.Candidate{}, Checks: []decision.Check{}, Citations: []decision.Citation{}}
 	var b strings.Builder
-	if lang == "en" {
-		b.WriteString("The guidance says:\n")
-	} else {
-		b.WriteString("指引原文：\n")
-	}
+	b.WriteString(msg("guidance_says", lang) + "\n")
 	d.Citations = citations(e.g, refs.refs)
 	for _, c := range d.Citations {
 		fmt.Fprintf(&b, "- 「%s」（%s）\n", c.Quote, c.Section)
 	}
 	if len(refs.refs) == 0 {
 		b.Reset()
-		if lang == "en" {
-			b.WriteString("I found nothing in the guidance on that. Try naming the topic (trading platforms, mixed contracts, a class code).")
-		} else {
-			b.WriteString("指引中没有找到相关内容。可以换个说法，或写明主题（交易平台、交叉服务合同、某个分类代码）。")
-		}
+		b.WriteString(msg("guidance_nothing", lang))
 	}
 	d.Answer = strings.TrimSpace(b.String())
 	return d, nil
 }
 
 var (
-	reDefinitional = re(`什么是|是什么|是指|定义|define|definition|meaning|what is`)
-	reDifference   = re(`区别|区分|不同|differ|distinguish|versus|\bvs\b|还是|\bor\b`)
+	reDefinitional = voc.re("definitional")
+	reDifference   = voc.re("difference")
 )
 
 // questionTerms translates the words of a question about the guidance into the guidance's words.
@@ -196,9 +188,9 @@ func termIn(text, term string) bool {
 		return false
 	}
 	if term[0] >= 0x80 || !regexp.MustCompile(`^[a-z0-9 ]+$`).MatchString(term) {
-		if strings.HasPrefix(term, "什么是") || strings.HasPrefix(term, "何为") {
-			// "什么是服务外包" asks about outsourcing itself only when the subject ends there:
-			// not in "什么是服务外包交易平台".
+		if hasAnyPrefix(term, voc.clauses.Terms["what_is"]) {
+			// "what is outsourcing" asks about outsourcing itself only when the subject ends there, not in
+			// "what is an outsourcing trading platform".
 			for i := 0; ; {
 				k := strings.Index(text[i:], term)
 				if k < 0 {
@@ -399,12 +391,7 @@ func (e *Engine) WhyNot(ctx context.Context, last decision.Decision, other strin
 	}
 	oc, _ := e.g.Class(code)
 	d.Citations = citations(e.g, refs.refs)
-	if lang == "en" {
-		d.Answer = fmt.Sprintf("Why %s and not %s %s: compare the clauses below — the definition of %s, and any exclusion that separates the two.",
-			orOut(last.Code), oc.Code, nameEN(oc), oc.Code)
-	} else {
-		d.Answer = fmt.Sprintf("为什么是 %s 而不是 %s %s：请对照下列条款——%s 的定义，以及区分两者的不包括条款。", orOut(last.Code), oc.Code, oc.Name, oc.Code)
-	}
+	d.Answer = msg("why_not", lang, orOut(last.Code), oc.Code, className(oc, lang), oc.Code)
 	return d, nil
 }
 

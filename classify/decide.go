@@ -18,6 +18,10 @@ func (s *state) clarifyRule() {
 		s.question = clarifyQuestion(s.g, s.lang, nil)
 		return
 	}
+	if s.probs != nil {
+		s.clarifyScored()
+		return
+	}
 	if len(cats) < 2 || cats[0].Code != s.code {
 		return
 	}
@@ -31,6 +35,23 @@ func (s *state) clarifyRule() {
 	}
 }
 
+// clarifyScored asks which of two classes when the scorer's two best labels are too close: a runner-up
+// within clarify_margin of a best label below clarify_max_p. (Texts that say too little are stopped
+// earlier, in scoredSuggestion.) (thresholds in corpus/clauses.yaml, chosen by
+// leave-one-author-out cross-validation).
+func (s *state) clarifyScored() {
+	p1, p2 := s.probs[0], s.probs[1]
+	switch {
+	case s.code == p1.Code && p1.P < threshold("clarify_max_p") && p1.P-p2.P < threshold("clarify_margin") && p2.Code != decision.OUT && p1.Code != decision.OUT:
+		a, _ := s.g.Class(p1.Code)
+		b, _ := s.g.Class(p2.Code)
+		s.question = clarifyQuestion(s.g, s.lang, []corpus.Class{a, b})
+		s.check(decision.Check{Rule: "clarify", Status: "flagged", From: a.Code, To: b.Code,
+			Detail: fmt.Sprintf("the two best candidates have probabilities %.2f and %.2f", p1.P, p2.P)})
+		s.code = ""
+	}
+}
+
 // Clarification thresholds, tuned on the dev set: ask only when the runner-up is within 3% of the best
 // and the evidence is weak overall.
 const (
@@ -40,17 +61,10 @@ const (
 
 func clarifyQuestion(g *corpus.Guidance, lang string, cs []corpus.Class) string {
 	if len(cs) < 2 {
-		if lang == "en" {
-			return "Could you describe the service in more detail: what do you deliver, to which kind of client, and how (developing a system, operating a process for them, consulting, testing, repairing equipment…)?"
-		}
-		return "能否再具体描述一下这项服务：交付的是什么、为哪类客户提供、以什么方式提供（开发系统、代为运营流程、咨询、检测、设备维修等）？"
+		return msg("clarify_open", lang)
 	}
 	a, b := cs[0], cs[1]
-	if lang == "en" {
-		return fmt.Sprintf("Is the service closer to %s %s or to %s %s? What exactly is delivered to the client, and how?",
-			a.Code, nameEN(a), b.Code, nameEN(b))
-	}
-	return fmt.Sprintf("这项服务更接近「%s %s」还是「%s %s」？请说明交付给客户的具体是什么、以什么方式提供。", a.Code, a.Name, b.Code, b.Name)
+	return msg("clarify_pair", lang, a.Code, className(a, lang), b.Code, className(b, lang))
 }
 
 func nameEN(c corpus.Class) string {
@@ -81,6 +95,11 @@ func (s *state) citeDeciding() {
 			}
 		}
 	}
+	if p, ok := s.g.Passage(s.entryRef); ok && supports(p, s.code) {
+		s.cites = append([]string{p.Ref}, without(s.cites, p.Ref)...)
+		s.reason = s.reasonFor(p.Ref)
+		return
+	}
 	for _, h := range s.res.Passages {
 		if h.Code == s.code && (h.Kind == corpus.KindDefinition || h.Kind == corpus.KindTypical) {
 			s.cites = append([]string{h.Ref}, without(s.cites, h.Ref)...)
@@ -90,6 +109,22 @@ func (s *state) citeDeciding() {
 	}
 	s.cites = append([]string{s.code + ".def"}, without(s.cites, s.code+".def")...)
 	s.reason = s.reasonFor(s.code + ".def")
+}
+
+// supports reports whether passage p speaks for code: its own definition or typical business, its middle
+// class's definition for a catch-all, or an exclusion that redirects to it.
+func supports(p corpus.Passage, code string) bool {
+	switch p.Kind {
+	case corpus.KindDefinition, corpus.KindTypical:
+		return p.Code == code || (len(p.Code) == 2 && p.Code+"9" == code)
+	case corpus.KindExclude:
+		for _, t := range p.Targets {
+			if sendsTo(t, code) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (s *state) reasonFor(ref string) string {
@@ -107,15 +142,9 @@ func (s *state) movedReason() string {
 		}
 		p, _ := s.g.Passage(c.Ref)
 		if follow, ok := contradictions[c.Ref]; ok && c.To == follow.code {
-			if s.lang == "en" {
-				return fmt.Sprintf(" The guidance contradicts itself here: %s sends this to BPO (“%s”), while %s lists it as a typical business (%s); fenlei follows the more specific %s clause.", c.From, p.Text, follow.code, follow.ref, follow.code)
-			}
-			return fmt.Sprintf("指引在此前后不一：%s 的不包括条款「%s」将其归入 BPO，而 %s 将其列为典型业务（%s）；fenlei 依从更具体的 %s 条款。", c.From, p.Text, follow.code, follow.ref, follow.code)
+			return msg("contradiction", s.lang, c.From, p.Text, follow.code, follow.ref, follow.code)
 		}
-		if s.lang == "en" {
-			return fmt.Sprintf(" %s does not apply: the guidance says “%s” (%s).", c.From, p.Text, c.Ref)
-		}
-		return fmt.Sprintf("不归 %s：指引规定「%s」（%s）。", c.From, p.Text, c.Ref)
+		return msg("moved", s.lang, c.From, p.Text, c.Ref)
 	}
 	return ""
 }
@@ -123,18 +152,13 @@ func (s *state) movedReason() string {
 func (s *state) ownReason(ref string) string {
 	p, _ := s.g.Passage(ref)
 	c, _ := s.g.Class(s.code)
-	if s.lang == "en" {
-		what := "its definition"
-		if p.Kind == corpus.KindTypical {
-			what = "its typical business “" + p.Title + "”"
-		}
-		return fmt.Sprintf("The description matches %s %s: %s.", c.Code, nameEN(c), what)
+	switch p.Kind {
+	case corpus.KindTypical:
+		return msg("own_typical", s.lang, c.Code, className(c, s.lang), p.Title)
+	case corpus.KindExclude:
+		return msg("by_exclusion", s.lang, c.Code, className(c, s.lang), p.Text, p.Ref)
 	}
-	what := "定义"
-	if p.Kind == corpus.KindTypical {
-		what = "典型业务「" + p.Title + "」"
-	}
-	return fmt.Sprintf("描述与 %s %s 的%s相符。", c.Code, c.Name, what)
+	return msg("own_definition", s.lang, c.Code, className(c, s.lang))
 }
 
 func without(xs []string, x string) []string {
@@ -168,8 +192,8 @@ func (s *state) decision() decision.Decision {
 			}
 		}
 	case s.code == decision.OUT:
-		d.Name = "不属于服务外包"
-		d.NameEN = "Not service outsourcing"
+		d.Name = msg("out_name", "zh")
+		d.NameEN = msg("out_name", "en")
 		d.Path = []string{decision.OUT}
 	default:
 		c, _ := s.g.Class(s.code)
@@ -180,13 +204,20 @@ func (s *state) decision() decision.Decision {
 		d.Confidence = 0
 	}
 	for i, c := range s.res.Categories {
-		if i == 5 {
+		if i == 5 || s.probs != nil {
 			break
 		}
 		cl, _ := s.g.Class(c.Code)
 		d.Candidates = append(d.Candidates, decision.Candidate{Code: c.Code, Name: cl.Name, Score: round2(c.Score)})
 	}
-	if s.code != "" {
+	for i, c := range s.probs {
+		if i == 5 {
+			break
+		}
+		cl, _ := s.g.Class(c.Code)
+		d.Candidates = append(d.Candidates, decision.Candidate{Code: c.Code, Name: cl.Name, Score: round2(c.P)})
+	}
+	if s.code != "" && s.probs == nil {
 		// Candidates are ranked best first: the decided code leads with its confidence, and the others
 		// share what is left of the probability in the retrieval's order.
 		for i := range d.Candidates {
@@ -254,10 +285,7 @@ func (s *state) answerText(d decision.Decision) string {
 	case d.Code == "":
 		return d.Question
 	case d.Code == decision.OUT:
-		if en {
-			return "This activity is not counted as service outsourcing under the guidance."
-		}
-		return "根据《中国服务外包统计操作指引》，该活动不纳入服务外包统计。"
+		return msg("out_answer", s.lang)
 	}
 	if en {
 		return fmt.Sprintf("%s %s (%s). %s", d.Code, d.NameEN, strings.Join(d.Path, " › "), d.Reason)

@@ -122,18 +122,19 @@ func (s *state) explains(text string) float64 {
 // ("金融领域的呼叫中心服务、数据处理服务、…", "基于电子商务渠道的营销推广服务、电子商务代运营服务").
 func (s *state) clauseCoverage(clause string) (float64, int) {
 	cov, n := s.coverage(clause)
-	items := strings.Split(strings.TrimRight(clause, "等。"), "、")
+	t := voc.clauses.Terms
+	items := strings.Split(strings.TrimRight(clause, strings.Join(t["list_end"], "")), t["list_sep"][0])
 	if len(items) < 2 {
 		return cov, n
 	}
 	for _, it := range items {
-		if !strings.HasSuffix(it, "服务") {
-			return cov, n // a list of objects ("呼叫中心软件、系统、平台的研发"), not of services
+		if !hasAnySuffix(it, t["service_suffix"]) {
+			return cov, n // a list of objects (software, systems, platforms), not of services
 		}
 	}
 	prefix := ""
-	if i := strings.Index(items[0], "的"); i > 0 {
-		prefix = items[0][:i+len("的")] // "金融领域的" qualifies every item
+	if i := strings.Index(items[0], t["qualifier_end"][0]); i > 0 {
+		prefix = items[0][:i+len(t["qualifier_end"][0])] // "in the financial field" qualifies every item
 	}
 	for i, it := range items {
 		cands := []string{it}
@@ -154,7 +155,7 @@ func (s *state) clauseCoverage(clause string) (float64, int) {
 func (s *state) namedClasses(p corpus.Passage) []string {
 	var out []string
 	for _, c := range s.g.Subclasses() {
-		core := strings.TrimSuffix(strings.TrimSuffix(c.Name, "服务"), "管理")
+		core := trimSuffixes(c.Name, voc.clauses.Terms["name_suffixes"])
 		if c.Code != p.Code && len([]rune(core)) >= 3 && strings.Contains(p.Text, core) {
 			out = append(out, c.Code)
 		}
@@ -212,8 +213,8 @@ var contradictions = map[string]struct{ code, ref string }{
 }
 
 var (
-	reDevWork = re(`开发|研发|编写|定制|搭建|驻场|编码|develop|build|coding|programming`)
-	reOpsWork = re(`运维|维护|运行|托管|监控|operat|maintain|maintenance|monitor|hosting`)
+	reDevWork = voc.re("dev_work")
+	reOpsWork = voc.re("ops_work")
 )
 
 // resolveTargets picks one sub-class for an exclusion's targets: the code itself, or for a major class or
@@ -262,7 +263,7 @@ func (s *state) resolveTargets(targets []string) string {
 
 // subject is the part of an exclusion before its redirect ("软件产品测试服务，应纳入 I11 …" → "软件产品测试服务").
 func subject(text string) string {
-	for _, sep := range []string{"，应纳入", "应纳入", "，纳入", "纳入相应"} {
+	for _, sep := range voc.clauses.Terms["redirect_markers"] {
 		if i := strings.Index(text, sep); i > 0 {
 			return text[:i]
 		}
@@ -271,10 +272,5 @@ func subject(text string) string {
 }
 
 func selfService(text string) bool {
-	for _, w := range []string{"自主", "自身", "为自己", "内部", "组织内部"} {
-		if strings.Contains(text, w) {
-			return true
-		}
-	}
-	return false
+	return containsAny(text, voc.clauses.Terms["self_service"])
 }

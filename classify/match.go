@@ -13,8 +13,7 @@ import (
 // ---- matching helpers ---------------------------------------------------------------------------
 
 // stopGrams are bigrams too common in the guidance to show that a clause matches.
-var stopGrams = map[string]bool{"服务": true, "相关": true, "活动": true, "提供": true, "进行": true, "以及": true,
-	"系列": true, "等服": true, "务，": true, "类别": true, "相应": true, "的服": true, "等。": true}
+var stopGrams = voc.set("stop_grams")
 
 // bigrams returns the CJK bigrams and Latin words of s.
 func bigrams(s string) map[string]bool {

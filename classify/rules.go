@@ -27,6 +27,12 @@ type state struct {
 	question string
 	fixed    bool // a scope or contract rule decided; later rules only add citations
 	items    itemClassifier
+	probs    []labelProb // the learned scorer's ranking, best first; nil without a coding index
+	entryRef string      // the deciding passage of the nearest coding-index entry of the chosen code
+	// informative counts the text's words (CJK bigrams, English words) that the coding index knows and
+	// that are rare enough to say something (see scorer.informative).
+	informative int
+	skip        map[string]bool // rules left out (Config.SkipRules)
 }
 
 func newState(g *corpus.Guidance, text string, res retrieval.Result) *state {
@@ -83,24 +89,22 @@ func (s *state) passageText(ref string) string {
 	return p.Text
 }
 
-// applyRules runs the rule layer in order: scope, section 三 contracts, exclusions, clarification,
-// evidence and citations.
+// applyRules runs the rule layer in order. After the learned scorer, whose features already carry the
+// scope, exclusion and redirect clauses, the rules with the last word are the exclusions and the
+// clarifying question: leave-one-author-out cross-validation over the coding index measured every other
+// rule as an override making the scorer's answers worse (`fenlei eval --cv author --skip-rules …`; see
+// docs/architecture.md). An LLM suggestion has no scorer behind it, and every rule checks it: scope,
+// section 三 contracts, equipment repair, domain anchors and catch-alls, exclusions, clarification.
 func (s *state) applyRules() {
-	s.scopeRule()
-	if !s.fixed {
-		s.contractRules()
-	}
-	if !s.fixed {
-		s.repairRule()
-	}
-	if !s.fixed {
-		s.specificRule()
-	}
-	if !s.fixed {
-		s.exclusionRule()
-	}
-	if !s.fixed {
-		s.clarifyRule()
+	for _, r := range []struct {
+		name   string
+		run    func()
+		scored bool // runs after the learned scorer too
+	}{{"scope", s.scopeRule, false}, {"contract", s.contractRules, false}, {"repair", s.repairRule, false},
+		{"domain", s.specificRule, false}, {"exclusion", s.exclusionRule, true}, {"clarify", s.clarifyRule, true}} {
+		if !s.fixed && !s.skip[r.name] && (r.scored || s.probs == nil) {
+			r.run()
+		}
 	}
 	s.citeDeciding()
 }

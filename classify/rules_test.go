@@ -403,8 +403,8 @@ func TestScopeSharedWord(t *testing.T) {
 
 // TestScopeRuleNegation exercises affirmed directly: a negation just before the activity does not count.
 func TestScopeRuleNegation(t *testing.T) {
-	booth := re(`展位(租赁|出租)`)
-	audit := re(`外部审计|年度审计|statutory audit`)
+	booth := compile(`展位(租赁|出租)`)
+	audit := compile(`外部审计|年度审计|statutory audit`)
 	tests := []struct {
 		name string
 		p    pattern

@@ -1,7 +1,12 @@
 // Package decision defines the Decision: the one JSON answer every fenlei channel returns
-// (see CONTRACT.md). It promises that the JSON field names are stable, and that Text renders
-// a Decision for people in the language it was asked in. It has no dependencies.
+// (see docs/contract.md). It promises that the JSON field names are stable, and that Text renders
+// a Decision for people in the language it was asked in. It depends on the standard library only.
 package decision
+
+import (
+	"encoding/json"
+	"strings"
+)
 
 // OUT is the code for an activity that is not counted as service outsourcing at all.
 const OUT = "OUT"
@@ -32,9 +37,33 @@ type Decision struct {
 	Kind       string      `json:"kind,omitempty"`
 	Lang       string      `json:"lang,omitempty"` // "zh" or "en": the language of the request
 	Reason     string      `json:"reason,omitempty"`
+	Other      string      `json:"other,omitempty"` // KindExplain: the class compared with Code ("why not Other?")
 	Usage      *Usage      `json:"usage,omitempty"`
-	Error      string      `json:"error,omitempty"`
-	RecordID   string      `json:"record_id,omitempty"` // the id under which the answer was recorded; feedback refers to it
+	Error      string      `json:"error,omitempty"`      // why this input got no answer, for people (classify --jsonl)
+	ErrorCode  string      `json:"error_code,omitempty"` // the same for programs: "empty", "too_long", "bad_request"…
+	RecordID   string      `json:"record_id,omitempty"`  // the id under which the answer was recorded; feedback refers to it
+}
+
+// RequestID reads the id of a request, to echo it as the Decision's ID: a JSON string as its
+// value, a number as written, null or absent as "". Anything else (an object, an array, a
+// boolean) is not an id: ok is false.
+func RequestID(raw json.RawMessage) (id string, ok bool) {
+	t := strings.TrimSpace(string(raw))
+	switch {
+	case t == "" || t == "null":
+		return "", true
+	case strings.HasPrefix(t, `"`):
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return "", false
+		}
+		return s, true
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) != nil {
+		return "", false
+	}
+	return n.String(), true
 }
 
 // Candidate is one ranked alternative, score in [0,1].

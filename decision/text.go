@@ -78,14 +78,18 @@ func (d Decision) Text() string {
 
 	answer := strings.TrimSpace(d.Answer)
 	reason := strings.TrimSpace(d.Reason)
-	if answer != "" {
+	// A clarifying question is printed once, however the engine split it between Answer and Question.
+	question := strings.TrimSpace(d.Question)
+	asks := d.Code == "" && question != ""
+	showAnswer := answer != "" && !(asks && strings.Contains(question, answer))
+	if showAnswer {
 		line("%s", answer)
 	}
 	if reason != "" && !strings.Contains(answer, reason) {
 		line("%s%s%s", l.reason, colon, reason)
 	}
-	if d.Code == "" && d.Question != "" {
-		line("%s%s%s", l.need, colon, strings.TrimSpace(d.Question))
+	if asks && !(showAnswer && strings.Contains(answer, question)) {
+		line("%s%s%s", l.need, colon, question)
 	}
 
 	if len(d.Citations) > 0 && quotesAll(answer, d.Citations) {

@@ -69,6 +69,20 @@ This is guidance, not an official ruling.`,
 仅供参考，不构成官方认定。`,
 		},
 		{
+			// The engine puts the question in Answer too: it is printed once.
+			name: "zh clarifying question also in the answer",
+			d:    Decision{Code: "", Kind: KindClarify, Question: "测试的是贵公司自己的软件产品吗？", Answer: "测试的是贵公司自己的软件产品吗？"},
+			want: `需要补充信息：测试的是贵公司自己的软件产品吗？
+仅供参考，不构成官方认定。`,
+		},
+		{
+			name: "en answer that holds the question",
+			d: Decision{Code: "", Lang: "en", Kind: KindClarify, Question: "Is the software your own product?",
+				Answer: "I13 or I11? Is the software your own product?"},
+			want: `I13 or I11? Is the software your own product?
+This is guidance, not an official ruling.`,
+		},
+		{
 			name: "en out of scope",
 			d: Decision{Code: OUT, Lang: "en", Answer: "Labour dispatch is not service outsourcing.",
 				Checks: []Check{{Rule: "out-of-scope", Status: "out", Detail: "劳务派遣"}}},

@@ -6,7 +6,8 @@
 //   - only fenlei/retrieval imports github.com/blevesearch/...;
 //   - only fenlei/bot/discord (and packages below it) imports github.com/bwmarrin/discordgo;
 //   - only fenlei/bot/web (and packages below it, such as its load driver bot/web/webload) imports
-//     github.com/gorilla/websocket; test files anywhere under bot/ may import gorilla/websocket and
+//     github.com/gorilla/websocket, and fenlei/bot/discord, to read the close codes of discordgo's
+//     gateway connection (which is a gorilla/websocket connection); test files anywhere under bot/ may import gorilla/websocket and
 //     github.com/chromedp/..., which nothing else imports;
 //   - no non-test file outside cmd/ reads the environment (os.Getenv, os.LookupEnv, os.Environ,
 //     os.ExpandEnv, syscall.Getenv, syscall.Environ).

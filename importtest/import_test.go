@@ -39,8 +39,8 @@ var rules = []rule{
 	{"github.com/blevesearch/", func(f file) bool { return f.pkg == "fenlei/retrieval" }, "fenlei/retrieval"},
 	{"github.com/bwmarrin/discordgo", func(f file) bool { return in(f.pkg, "fenlei/bot/discord") }, "fenlei/bot/discord"},
 	{"github.com/gorilla/websocket", func(f file) bool {
-		return in(f.pkg, "fenlei/bot/web") || (f.test && in(f.pkg, "fenlei/bot"))
-	}, "fenlei/bot/web, and test files under bot/"},
+		return in(f.pkg, "fenlei/bot/web") || f.pkg == "fenlei/bot/discord" || (f.test && in(f.pkg, "fenlei/bot"))
+	}, "fenlei/bot/web, fenlei/bot/discord (discordgo's gateway transport, for its close codes), and test files under bot/"},
 	{"github.com/chromedp/", func(f file) bool { return f.test && in(f.pkg, "fenlei/bot") }, "test files under bot/"},
 	{"github.com/jackc/pgx/", func(f file) bool { return in(f.pkg, "fenlei/store") }, "fenlei/store"},
 	{"modernc.org/sqlite", func(f file) bool { return in(f.pkg, "fenlei/store") }, "fenlei/store"},
@@ -240,7 +240,8 @@ func TestCheck(t *testing.T) {
 		{"bleve in retrieval", file{pkg: "fenlei/retrieval", src: []byte("package retrieval\nimport _ \"github.com/blevesearch/bleve/v2\"\n")}, 0},
 		{"discordgo in web", file{pkg: "fenlei/bot/web", src: []byte("package web\nimport _ \"github.com/bwmarrin/discordgo\"\n")}, 1},
 		{"websocket in webload", file{pkg: "fenlei/bot/web/webload", src: []byte("package webload\nimport _ \"github.com/gorilla/websocket\"\n")}, 0},
-		{"websocket in discord", file{pkg: "fenlei/bot/discord", src: []byte("package discord\nimport _ \"github.com/gorilla/websocket\"\n")}, 1},
+		{"websocket in discord", file{pkg: "fenlei/bot/discord", src: []byte("package discord\nimport _ \"github.com/gorilla/websocket\"\n")}, 0},
+		{"websocket in bot", file{pkg: "fenlei/bot", src: []byte("package bot\nimport _ \"github.com/gorilla/websocket\"\n")}, 1},
 		{"websocket in a bot test", file{pkg: "fenlei/bot", test: true, src: []byte("package bot_test\nimport _ \"github.com/gorilla/websocket\"\n")}, 0},
 		{"websocket in an eval test", file{pkg: "fenlei/eval", test: true, src: []byte("package eval\nimport _ \"github.com/gorilla/websocket\"\n")}, 1},
 		{"chromedp in a web test", file{pkg: "fenlei/bot/web", test: true, src: []byte("package web\nimport _ \"github.com/chromedp/chromedp\"\n")}, 0},

@@ -39,11 +39,35 @@ import (
 	unitok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 
 	"fenlei/corpus"
 )
+
+// stableOrder ranks hits by score, and hits of equal score by id: Bleve's own order of equal scores
+// follows the order documents were analysed in, which varies from run to run.
+var stableOrder = []string{"-_score", "_id"}
+
+// tieMargin is how many hits beyond those wanted are fetched, so that stable can reorder near-ties.
+const tieMargin = 8
+
+// stable rounds scores to 9 decimals and orders hits by rounded score, then id. A long query's BM25 score
+// is a sum whose order, and so whose last bits, vary with the order documents were analysed in; rounded,
+// the same query gets the same hits in the same order, and training is reproducible.
+func stable(hits search.DocumentMatchCollection) search.DocumentMatchCollection {
+	for _, h := range hits {
+		h.Score = math.Round(h.Score*1e9) / 1e9
+	}
+	sort.SliceStable(hits, func(a, b int) bool {
+		if hits[a].Score != hits[b].Score {
+			return hits[a].Score > hits[b].Score
+		}
+		return hits[a].ID < hits[b].ID
+	})
+	return hits
+}
 
 // MaxQueryRunes bounds the text searched: only the first MaxQueryRunes characters of a query count.
 const MaxQueryRunes = 2000
@@ -55,24 +79,30 @@ var ErrEmptyQuery = errors.New("retrieval: empty query")
 type Options struct {
 	Unigrams bool // also index single CJK characters (off: measured worse on the dev set)
 	MaxHits  int  // passages fetched per query before ranking categories (default 60)
+	// Entries is the coding index (corpus.Guidance.CodingIndex), indexed as a second document type for
+	// Neighbours; nil: none.
+	Entries []corpus.Entry
 }
 
 // Index searches the guidance.
 type Index struct {
-	g     *corpus.Guidance
-	idx   bleve.Index
-	lex   *expander
-	opts  Options
-	en    map[string][]string // code → English aliases
-	names map[string]string   // code → name, for direct name mentions
+	g       *corpus.Guidance
+	idx     bleve.Index
+	lex     *expander
+	opts    Options
+	en      map[string][]string // code → English aliases
+	names   map[string]string   // code → name, for direct name mentions
+	entries []corpus.Entry
+	ent     bleve.Index // the coding index, nil without entries
 }
 
 type doc struct {
-	Text  string `json:"text"`
-	Title string `json:"title"`
-	EN    string `json:"en"`
-	Kind  string `json:"kind"`
-	Code  string `json:"code"`
+	Text   string `json:"text"`
+	Title  string `json:"title"`
+	EN     string `json:"en"`
+	Kind   string `json:"kind"`
+	Code   string `json:"code"`
+	Author string `json:"author,omitempty"`
 }
 
 // New builds the in-memory index over every passage of g.
@@ -88,7 +118,7 @@ func New(g *corpus.Guidance, lexicon []corpus.Synonym, opts Options) (*Index, er
 	if err != nil {
 		return nil, fmt.Errorf("retrieval.New: %w", err)
 	}
-	x := &Index{g: g, idx: idx, lex: newExpander(lexicon), opts: opts, en: corpus.EnglishAliases(), names: map[string]string{}}
+	x := &Index{g: g, idx: idx, lex: newExpander(lexicon), opts: opts, en: corpus.EnglishAliases(), names: map[string]string{}, entries: opts.Entries}
 	for _, c := range g.Classes {
 		x.names[c.Code] = c.Name
 	}
@@ -108,6 +138,9 @@ func New(g *corpus.Guidance, lexicon []corpus.Synonym, opts Options) (*Index, er
 		}
 	}
 	if err := idx.Batch(b); err != nil {
+		return nil, fmt.Errorf("retrieval.New: %w", err)
+	}
+	if x.ent, err = entryIndex(im, opts.Entries); err != nil {
 		return nil, fmt.Errorf("retrieval.New: %w", err)
 	}
 	return x, nil
@@ -141,13 +174,19 @@ func indexMapping(opts Options) (*mapping.IndexMappingImpl, error) {
 	dm.AddFieldMappingsAt("en", english)
 	dm.AddFieldMappingsAt("kind", kw)
 	dm.AddFieldMappingsAt("code", kw)
+	dm.AddFieldMappingsAt("author", kw)
 	im.DefaultMapping = dm
 	im.DefaultAnalyzer = "zh"
 	return im, nil
 }
 
 // Close releases the index.
-func (x *Index) Close() error { return x.idx.Close() }
+func (x *Index) Close() error {
+	if x.ent != nil {
+		x.ent.Close()
+	}
+	return x.idx.Close()
+}
 
 // Guidance returns the corpus the index was built from.
 func (x *Index) Guidance() *corpus.Guidance { return x.g }
@@ -193,11 +232,16 @@ func (x *Index) Search(ctx context.Context, text string, k int) (Result, error) 
 	}
 	expanded := x.lex.expand(clean)
 	q := x.buildQuery(clean, expanded)
-	req := bleve.NewSearchRequestOptions(q, x.opts.MaxHits, 0, false)
+	req := bleve.NewSearchRequestOptions(q, x.opts.MaxHits+tieMargin, 0, false)
+	req.SortBy(stableOrder)
 	req.Fields = nil
 	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return Result{Query: text}, fmt.Errorf("retrieval.Search: %w", err)
+	}
+	res.Hits = stable(res.Hits)
+	if len(res.Hits) > x.opts.MaxHits {
+		res.Hits = res.Hits[:x.opts.MaxHits]
 	}
 	out := Result{Query: text, Expanded: expanded}
 	present := map[string]bool{} // sub-classes with an own hit, for exclusions that name only a major class
@@ -241,10 +285,15 @@ func (x *Index) Passages(ctx context.Context, text string, extra []string, n int
 		m.SetField("text")
 		qs = append(qs, m)
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), n, 0, false)
+	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), n+tieMargin, 0, false)
+	req.SortBy(stableOrder)
 	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("retrieval.Passages: %w", err)
+	}
+	res.Hits = stable(res.Hits)
+	if len(res.Hits) > n {
+		res.Hits = res.Hits[:n]
 	}
 	var out []Hit
 	for _, h := range res.Hits {

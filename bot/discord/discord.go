@@ -18,8 +18,9 @@
 //   - a per-user token bucket (Config.UserRate, default 5 per minute, on an injectable clock)
 //     guards every command and message (autocomplete excepted); a user over the limit in a thread
 //     is told once, not once per message;
-//   - errors become a short message in the user's language (bot.Message's sentences for ErrEmpty,
-//     ErrTooLong, ErrBinary and engine failures; the rate limit; a restart), never a crash (a panic
+//   - errors become a short message in the user's language (textin.Message's sentences for empty,
+//     too long and unreadable text, engine failures and answers not recorded; the rate limit; a
+//     restart), never a crash (a panic
 //     in a handler is recovered and logged) and never internals, which are only logged. Errors
 //     found before an answer starts (rate limit, invalid text, unknown /category code) are
 //     ephemeral replies; an engine failure replaces the deferred response, which Discord does not
@@ -36,8 +37,15 @@
 // discordgo's logger is a process-wide variable (discordgo.Logger). New leaves it alone unless
 // Config.LibraryLog is set; then it points it at Config.Logger (the last such Bot wins).
 //
-// The bot needs the privileged Message Content intent (enabled in the developer portal) to read
-// follow-up messages in its threads that do not mention it.
+// The bot asks for the privileged Message Content intent, which lets it read follow-up messages in
+// its threads that do not mention it. When the gateway refuses it (close code 4014, "Disallowed
+// intent(s)": the intent is not enabled under Bot › Privileged Gateway Intents in the Developer
+// Portal), Run logs what to enable and connects again without it: slash commands, mentions and
+// replies that mention the bot still work; a thread message it cannot read gets a one-time hint to
+// mention the bot.
+//
+// Text from Discord goes through textin like every channel's: normalised, validated, and answered in
+// the language of the text (or of the user's Discord client when the text shows none).
 package discord
 
 import (
@@ -50,13 +58,14 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"fenlei/bot"
 	"fenlei/corpus"
 	"fenlei/decision"
+	"fenlei/textin"
 )
 
 // Guide shows a class's definition; *corpus.Guidance satisfies it.
@@ -112,6 +121,8 @@ type Bot struct {
 	userID  string
 	appID   string
 	threads map[string]time.Time // threads the bot opened → last activity
+	hinted  map[string]bool      // threads told that unmentioned messages cannot be read
+	noRead  bool                 // running without the Message Content intent
 	wg      sync.WaitGroup       // handlers in flight
 }
 
@@ -183,6 +194,7 @@ func New(cfg Config) (*Bot, error) {
 		now:     now,
 		timeout: timeout,
 		threads: map[string]time.Time{},
+		hinted:  map[string]bool{},
 	}, nil
 }
 
@@ -213,7 +225,22 @@ func (b *Bot) Run(ctx context.Context) error {
 	}()
 
 	if err := b.s.Open(); err != nil {
-		return fmt.Errorf("discord.Run: open gateway: %w", err)
+		if !disallowedIntent(err) {
+			return fmt.Errorf("discord.Run: open gateway: %w", err)
+		}
+		b.lg.Warn("discord: the Message Content intent is not enabled for this bot; running without it. " +
+			"Slash commands and messages that mention the bot work; to let it read follow-ups in its threads without a mention, " +
+			"enable Bot › Privileged Gateway Intents › Message Content Intent in the Discord Developer Portal and restart")
+		b.s.Identify.Intents &^= discordgo.IntentMessageContent
+		b.mu.Lock()
+		b.noRead = true
+		b.mu.Unlock()
+		if err := b.s.Open(); err != nil {
+			if disallowedIntent(err) {
+				return fmt.Errorf("discord.Run: open gateway: the gateway refused the intents %d too (close 4014): %w", b.s.Identify.Intents, err)
+			}
+			return fmt.Errorf("discord.Run: open gateway: %w", err)
+		}
 	}
 	b.s.State.RLock()
 	ready := b.s.State.Ready
@@ -236,6 +263,13 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.shutdown()
 	b.lg.Info("discord stopped")
 	return nil
+}
+
+// disallowedIntent reports whether the gateway closed with 4014: a privileged intent the bot asked
+// for is not enabled in the Developer Portal.
+func disallowedIntent(err error) bool {
+	var ce *websocket.CloseError
+	return errors.As(err, &ce) && ce.Code == 4014
 }
 
 // shutdown stops taking events, closes the gateway and waits for the handlers in flight.
@@ -334,6 +368,7 @@ func (b *Bot) onThreadDelete(_ *discordgo.Session, t *discordgo.ThreadDelete) {
 	b.mu.Lock()
 	_, ours := b.threads[t.ID]
 	delete(b.threads, t.ID)
+	delete(b.hinted, t.ID)
 	b.mu.Unlock()
 	if ours {
 		b.cfg.Conversations.End(conversationID(t.ID))
@@ -360,12 +395,9 @@ func (b *Bot) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionCreat
 }
 
 // langOf is the language to answer in: that of the text, or of the user's Discord client
-// when the text has no letters.
+// when the text shows none.
 func langOf(text string, locale discordgo.Locale) string {
-	if strings.IndexFunc(text, unicode.IsLetter) < 0 && strings.HasPrefix(string(locale), "zh") {
-		return "zh"
-	}
-	return bot.DetectLang(text)
+	return textin.Lang(textin.Clean(text), textin.AcceptLanguage(string(locale)))
 }
 
 func interactionUser(i *discordgo.Interaction) string {
@@ -411,14 +443,15 @@ func (b *Bot) command(i *discordgo.Interaction) {
 		b.category(i, text, lang, lg)
 		return
 	}
-	if err := bot.Validate(text, 0); err != nil {
+	in, err := textin.ParseLang(text, 0, lang)
+	if err != nil {
 		lg.Info("discord refused", "err", err)
-		b.respondNow(i, RenderError(bot.Message(err, lang, 0)), true, lg)
+		b.respondNow(i, RenderError(textin.Message(err, lang)), true, lg)
 		return
 	}
 
 	rctx, cancel := b.restCtx()
-	err := b.s.InteractionRespond(i, &discordgo.InteractionResponse{
+	err = b.s.InteractionRespond(i, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 	}, discordgo.WithContext(rctx))
 	cancel()
@@ -429,7 +462,7 @@ func (b *Bot) command(i *discordgo.Interaction) {
 
 	ctx, cancel := context.WithTimeout(b.runCtx, b.timeout)
 	start := time.Now()
-	d, err := b.cfg.Engine.Answer(ctx, text, func(string) {})
+	d, err := b.cfg.Engine.Answer(ctx, in.Match, func(string) {})
 	cancel()
 	d, err = b.record("discord:"+i.ChannelID, user, text, d, err, time.Since(start))
 	msg := b.render(d, err, lang, lg)
@@ -571,21 +604,29 @@ func (b *Bot) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate) {
 	if ok, wait, warn := b.limit.allow(m.Author.ID); !ok {
 		lg.Info("discord rate limited", "wait", wait, "told", warn)
 		if warn {
-			b.send(m.ChannelID, RenderError(rateText(wait, bot.DetectLang(m.Content))), reference(m), lg)
+			b.send(m.ChannelID, RenderError(rateText(wait, langOf(m.Content, ""))), reference(m), lg)
 		}
 		return
 	}
 	text := stripMention(m.Content, userID)
-	lang := bot.DetectLang(text)
+	lang := langOf(text, "")
 
+	if inThread && !mentioned && strings.TrimSpace(m.Content) == "" && b.cannotRead() {
+		// Without the Message Content intent Discord sends unmentioned messages without their text.
+		if b.firstHint(m.ChannelID) {
+			b.send(m.ChannelID, RenderError(unreadText()), reference(m), lg)
+		}
+		lg.Info("discord unreadable message", "thread", m.ChannelID)
+		return
+	}
 	if inThread {
 		b.turn(m.ChannelID, m.Author.ID, text, lang, lg)
 		return
 	}
-	if err := bot.Validate(text, 0); err != nil {
+	if err := textin.Check(text, 0); err != nil {
 		// Nothing worth a thread ("@fenlei" alone, binary…): say so in place.
 		lg.Info("discord refused", "err", err)
-		b.send(m.ChannelID, RenderError(bot.Message(err, lang, 0)), reference(m), lg)
+		b.send(m.ChannelID, RenderError(textin.Message(err, lang)), reference(m), lg)
 		return
 	}
 	rctx, cancel := b.restCtx()
@@ -605,13 +646,17 @@ func (b *Bot) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate) {
 	b.turn(th.ID, m.Author.ID, text, lang, lg.With("thread", th.ID))
 }
 
-// turn answers text as the next turn of the thread's conversation, in the thread.
+// turn answers text as the next turn of the thread's conversation, in the thread. Errors are told
+// in the conversation's language when the text shows none.
 func (b *Bot) turn(threadID, user, text, lang string, lg *slog.Logger) {
 	ctx, cancel := context.WithTimeout(b.runCtx, b.timeout)
 	start := time.Now()
 	d, err := b.cfg.Conversations.Turn(ctx, conversationID(threadID), text, func(string) {})
 	cancel()
 	d, err = b.record(conversationID(threadID), user, text, d, err, time.Since(start))
+	if err != nil && d.Lang != "" {
+		lang = d.Lang
+	}
 	b.send(threadID, b.render(d, err, lang, lg), nil, lg)
 }
 
@@ -619,7 +664,7 @@ func (b *Bot) turn(threadID, user, text, lang string, lg *slog.Logger) {
 func (b *Bot) oneShot(m *discordgo.Message, text, lang string, lg *slog.Logger) {
 	ctx, cancel := context.WithTimeout(b.runCtx, b.timeout)
 	start := time.Now()
-	d, err := b.cfg.Engine.Answer(ctx, text, func(string) {})
+	d, err := b.cfg.Engine.Answer(ctx, textin.Clean(text), func(string) {})
 	cancel()
 	d, err = b.record("discord:"+m.ChannelID, m.Author.ID, text, d, err, time.Since(start))
 	b.send(m.ChannelID, b.render(d, err, lang, lg), reference(m), lg)
@@ -628,10 +673,9 @@ func (b *Bot) oneShot(m *discordgo.Message, text, lang string, lg *slog.Logger) 
 // render is the message for an answer or for the error that replaced it.
 func (b *Bot) render(d decision.Decision, err error, lang string, lg *slog.Logger) Message {
 	if err != nil {
-		switch {
-		case errors.Is(err, bot.ErrEmpty), errors.Is(err, bot.ErrTooLong), errors.Is(err, bot.ErrBinary):
+		if textin.UserError(err) {
 			lg.Info("discord refused", "err", err)
-		default:
+		} else {
 			lg.Error("discord answer", "err", err)
 		}
 		return RenderError(b.errorText(err, lang))
@@ -733,5 +777,29 @@ func (b *Bot) errorText(err error, lang string) string {
 		}
 		return "fenlei is restarting; please try again shortly."
 	}
-	return bot.Message(err, lang, 0)
+	return textin.Message(err, lang)
+}
+
+// unreadText tells a user in a thread that the bot cannot read messages that do not mention it.
+func unreadText() string {
+	return "我读不到没有 @ 我的消息（此机器人未开启 Message Content 权限）：请在消息里 @ 我。\n" +
+		"I cannot read messages that do not mention me (the Message Content intent is off for this bot): please @mention me."
+}
+
+// cannotRead reports whether the bot runs without the Message Content intent.
+func (b *Bot) cannotRead() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.noRead
+}
+
+// firstHint reports whether thread id has not been told yet that unmentioned messages are unreadable, and marks it told.
+func (b *Bot) firstHint(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.hinted[id] || len(b.hinted) >= maxThreads {
+		return false
+	}
+	b.hinted[id] = true
+	return true
 }

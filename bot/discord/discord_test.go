@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"fenlei/decision"
 	"fenlei/store"
 	"fenlei/store/storetest"
+	"fenlei/textin"
 )
 
 const quoteI11 = "软件研发服务是指为用户提供的软件开发、软件设计、软件测试及相关的技术服务。"
@@ -277,8 +279,8 @@ func TestBot(t *testing.T) {
 		if strings.Contains(o.Content, "secret") || strings.Contains(o.Content, "10.0.0.7") {
 			t.Errorf("content %q leaks the internal error", o.Content)
 		}
-		if !strings.Contains(o.Content, "Sorry") {
-			t.Errorf("content = %q, want a clear apology", o.Content)
+		if !strings.Contains(o.Content, "抱歉") { // "boom?" shows no language: the zh-CN client's
+			t.Errorf("content = %q, want a clear apology in Chinese", o.Content)
 		}
 		checkNoMentions(t, "error edit", o)
 	})
@@ -427,7 +429,7 @@ func TestBot(t *testing.T) {
 		msg := fake.waitCalls("reply", 1, isCall("POST", "channels/410/messages"))[0]
 		var o outgoing
 		msg.json(t, &o)
-		if !strings.Contains(o.Content, bot.Message(bot.ErrEmpty, "en", 0)) {
+		if !strings.Contains(o.Content, textin.Message(textin.ErrEmpty, "zh")) {
 			t.Errorf("reply = %q, want the empty-message text", o.Content)
 		}
 		for _, c := range fake.snapshot() {
@@ -472,15 +474,7 @@ func TestBot(t *testing.T) {
 func TestShutdown(t *testing.T) {
 	fake := newFakeDiscord(t)
 	eng := &fakeEngine{entered: make(chan struct{})}
-	b, err := New(Config{Token: "test-token", APIBase: fake.apiBase(), Engine: eng,
-		Conversations: bot.New(eng, bot.Options{}), Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	runErr := make(chan error, 1)
-	go func() { runErr <- b.Run(ctx) }()
+	cancel, runErr := runBot(t, fake, eng, testLogger(t))
 	fake.waitCalls("global command registration", 1, isCall("PUT", "applications/200/commands"))
 
 	fake.dispatch("INTERACTION_CREATE", interaction("3001", "1", "ask", opt("question", "a slow question")))
@@ -506,6 +500,85 @@ func TestShutdown(t *testing.T) {
 }
 
 // TestRunErrors: Run reports a gateway it cannot reach and a token Discord refuses.
+// runBot runs a bot with the defaults against fake until the test ends or cancel is called; Run's
+// error arrives on runErr.
+func runBot(t *testing.T, fake *fakeDiscord, eng *fakeEngine, lg *slog.Logger) (cancel context.CancelFunc, runErr <-chan error) {
+	t.Helper()
+	b, err := New(Config{Token: "test-token", APIBase: fake.apiBase(), Engine: eng,
+		Conversations: bot.New(eng, bot.Options{}), Logger: lg, HTTPClient: &http.Client{Timeout: 10 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	errc := make(chan error, 1)
+	go func() { errc <- b.Run(ctx) }()
+	return cancel, errc
+}
+
+// syncBuffer is a log sink safe for the bot's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestWithoutMessageContentIntent: when the gateway closes with 4014 the bot says what to enable,
+// runs without the intent, still answers mentions, and tells a thread once that it cannot read
+// messages that do not mention it.
+func TestWithoutMessageContentIntent(t *testing.T) {
+	fake := newFakeDiscord(t)
+	fake.noContentIntent = true
+	eng := &fakeEngine{}
+	logs := &syncBuffer{}
+	cancel, runErr := runBot(t, fake, eng, slog.New(slog.NewTextHandler(logs, nil)))
+
+	fake.waitCalls("command registration", 1, isCall("PUT", "applications/200/commands"))
+	fake.mu.Lock()
+	idents := append([]int(nil), fake.identifies...)
+	fake.mu.Unlock()
+	content := int(discordgo.IntentMessageContent)
+	if len(idents) != 2 || idents[0]&content == 0 || idents[1]&content != 0 {
+		t.Errorf("IDENTIFY intents = %b, want one with Message Content, then one without", idents)
+	}
+	if l := logs.String(); !strings.Contains(l, "Message Content Intent") || !strings.Contains(l, "Developer Portal") {
+		t.Errorf("log does not say what to enable:\n%s", l)
+	}
+
+	// A mention still opens a thread and is answered.
+	fake.dispatch("MESSAGE_CREATE", message("3001", "410", "7", "<@100> 为银行定制开发核心业务系统", false, "100"))
+	fake.waitCalls("answer in the thread", 1, isCall("POST", "channels/501/messages"))
+	// A follow-up without a mention arrives without its text: the thread is told once to mention the bot.
+	fake.dispatch("MESSAGE_CREATE", message("3002", "501", "7", "", false))
+	hint := fake.waitCalls("hint", 2, isCall("POST", "channels/501/messages"))[1]
+	var o outgoing
+	hint.json(t, &o)
+	if !strings.Contains(o.Content, "@") || !strings.Contains(o.Content, "Message Content") {
+		t.Errorf("hint = %q, want it to ask for a mention", o.Content)
+	}
+	cancel()
+	if err := <-runErr; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	eng.mu.Lock()
+	n := len(eng.texts)
+	eng.mu.Unlock()
+	if n != 1 {
+		t.Errorf("engine asked %d times, want once (the unreadable message is not a turn)", n)
+	}
+}
+
 func TestRunErrors(t *testing.T) {
 	fake := newFakeDiscord(t)
 	for _, tc := range []struct{ name, token, base string }{

@@ -31,9 +31,13 @@ type fakeDiscord struct {
 	wmu        sync.Mutex // serializes gateway writes
 	seq        int
 	identified *identifyPayload
-	heartbeats int
-	threads    int
-	messages   int
+	identifies []int // the intents of every IDENTIFY
+	// noContentIntent makes the gateway refuse an IDENTIFY with the Message Content intent (close
+	// 4014), as Discord does when the intent is not enabled in the Developer Portal.
+	noContentIntent bool
+	heartbeats      int
+	threads         int
+	messages        int
 }
 
 // threadChannel is a channel that is itself a (user's) thread: Discord refuses to open a
@@ -206,9 +210,17 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	f.identified = &id.D
+	f.identifies = append(f.identifies, id.D.Intents)
+	refuse := f.noContentIntent && id.D.Intents&(1<<15) != 0
+	if !refuse {
+		f.identified = &id.D
+	}
 	f.notifyLocked()
 	f.mu.Unlock()
+	if refuse {
+		_ = conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4014, "Disallowed intent(s)."))
+		return
+	}
 	if err := f.write(0, "READY", map[string]any{
 		"v":                  10,
 		"session_id":         "sess-1",

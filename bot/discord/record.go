@@ -6,6 +6,7 @@ import (
 
 	"fenlei/decision"
 	"fenlei/store"
+	"fenlei/textin"
 )
 
 // Recorder keeps every answer before it is sent; *store.DB satisfies it.
@@ -17,7 +18,7 @@ var _ Recorder = (*store.DB)(nil)
 
 // record stores an answer before it is sent (Config.Recorder nil: nothing is recorded). The Discord
 // user id is kept only as the store's salted hash. An answer that could not be recorded becomes
-// an error, so that it is not sent.
+// textin's CodeNotRecorded error (the cause is logged), so that it is not sent.
 func (b *Bot) record(conv, user, text string, d decision.Decision, err error, took time.Duration) (decision.Decision, error) {
 	if err != nil || b.cfg.Recorder == nil {
 		return d, err
@@ -27,7 +28,8 @@ func (b *Bot) record(conv, user, text string, d decision.Decision, err error, to
 	r, err := b.cfg.Recorder.AddRecord(ctx, store.Record{Channel: "discord", Conversation: conv, Text: text, Decision: d,
 		LatencyMS: float64(took.Microseconds()) / 1000}, "discord:"+user)
 	if err != nil {
-		return d, err
+		b.lg.Error("discord record", "conversation", conv, "err", err)
+		return d, &textin.Error{Code: textin.CodeNotRecorded}
 	}
 	d.RecordID = r.ID
 	return d, nil

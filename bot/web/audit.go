@@ -7,8 +7,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"fenlei/audit"
+	"fenlei/textin"
 )
 
 // Defaults of the audit upload.
@@ -22,8 +24,9 @@ const (
 // the XLSX type (?format=csv|xlsx overrides). One audit runs at a time per server; answers are
 // not recorded (the file returned is the record).
 func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
+	lang := requestLang(r)
 	if s.cfg.Auditor == nil {
-		writeError(w, http.StatusNotFound, "audit is not available on this server")
+		writeSaid(w, http.StatusNotFound, textin.CodeNotFound, lang, "本服务器不提供审核。", "Audit is not available on this server.")
 		return
 	}
 	maxUpload := s.cfg.MaxUpload
@@ -34,8 +37,9 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	if maxRows <= 0 {
 		maxRows = DefaultMaxAuditRows
 	}
+	tooLarge := &textin.Error{Code: textin.CodeTooLarge, Limit: int(maxUpload)}
 	if r.ContentLength > maxUpload {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("file over %d bytes", maxUpload))
+		writeFail(w, http.StatusRequestEntityTooLarge, lang, tooLarge)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
@@ -43,37 +47,38 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("file over %d bytes", maxUpload))
+		writeFail(w, http.StatusRequestEntityTooLarge, lang, tooLarge)
 		return
 	case err != nil:
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeBadFile(w, lang, err)
 		return
 	}
 	if !s.auditMu.TryLock() {
 		w.Header().Set("Retry-After", "10")
-		writeError(w, http.StatusTooManyRequests, "另一项审核正在进行，请稍后重试 / another audit is running: try again shortly")
+		writeSaid(w, http.StatusTooManyRequests, textin.CodeBusy, lang, "另一项审核正在进行，请稍后重试。", "Another audit is running: try again shortly.")
 		return
 	}
 	defer s.auditMu.Unlock()
 	t, err := audit.Read(bytes.NewReader(data), format)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeBadFile(w, lang, err)
 		return
 	}
 	if len(t.Rows) > maxRows {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("文件超过 %d 行 / more than %d rows", maxRows, maxRows))
+		writeSaid(w, http.StatusRequestEntityTooLarge, textin.CodeTooLarge, lang, fmt.Sprintf("文件超过 %d 行。", maxRows),
+			fmt.Sprintf("The file has more than %d rows.", maxRows))
 		return
 	}
 	rep, err := audit.Review(r.Context(), s.cfg.Auditor, t, audit.Options{Classes: s.cfg.AuditClasses})
 	if err != nil {
 		s.lg.Error("audit", "err", err)
-		writeError(w, http.StatusInternalServerError, "audit failed")
+		writeFail(w, http.StatusInternalServerError, lang, err)
 		return
 	}
 	var out bytes.Buffer
 	if err := rep.WriteXLSX(&out); err != nil {
 		s.lg.Error("audit", "err", err)
-		writeError(w, http.StatusInternalServerError, "audit failed")
+		writeFail(w, http.StatusInternalServerError, lang, err)
 		return
 	}
 	sum := rep.Summary()
@@ -86,11 +91,37 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	w.Write(out.Bytes())
 }
 
+// writeBadFile answers an upload that is not a filings file. The audit's own errors (ErrInput)
+// are worded "中文 / English"; the half in lang is sent. Anything else is not shown.
+func writeBadFile(w http.ResponseWriter, lang string, err error) {
+	if !errors.Is(err, audit.ErrInput) {
+		writeFail(w, http.StatusBadRequest, lang, &textin.Error{Code: textin.CodeBadRequest})
+		return
+	}
+	msg := strings.TrimPrefix(err.Error(), audit.ErrInput.Error()+": ")
+	zh, en, ok := strings.Cut(msg, " / ")
+	if !ok {
+		if zh, en, ok = strings.Cut(msg, "）/ "); ok {
+			zh += "）"
+		}
+	}
+	if ok {
+		msg = strings.TrimSpace(zh)
+		if lang == "en" {
+			msg = strings.TrimSpace(en)
+		}
+	}
+	writeJSON(w, http.StatusBadRequest, errorBody{Error: msg, Code: textin.CodeBadRequest})
+}
+
+var errUploadType = fmt.Errorf(`%w: 请以 multipart/form-data（字段 "file"）、text/csv 或 XLSX 上传文件 / `+
+	`send the file as multipart/form-data (field "file"), text/csv or XLSX`, audit.ErrInput)
+
 // uploaded reads the file of an audit request and its format.
 func uploaded(r *http.Request) ([]byte, string, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
-		return nil, "", errors.New("send the file as multipart/form-data (field \"file\"), text/csv or XLSX")
+		return nil, "", errUploadType
 	}
 	var (
 		data   []byte
@@ -104,7 +135,7 @@ func uploaded(r *http.Request) ([]byte, string, error) {
 			if errors.As(err, &mbe) {
 				return nil, "", err
 			}
-			return nil, "", errors.New(`multipart upload without a "file" field`)
+			return nil, "", fmt.Errorf(`%w: 上传的表单没有 "file" 字段 / multipart upload without a "file" field`, audit.ErrInput)
 		}
 		defer f.Close()
 		if format, err = audit.FormatOf(fh.Filename); err != nil {
@@ -119,7 +150,7 @@ func uploaded(r *http.Request) ([]byte, string, error) {
 	case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
 		format = audit.XLSX
 	default:
-		return nil, "", errors.New("send the file as multipart/form-data (field \"file\"), text/csv or XLSX")
+		return nil, "", errUploadType
 	}
 	if data == nil {
 		if data, err = io.ReadAll(r.Body); err != nil {
@@ -131,7 +162,7 @@ func uploaded(r *http.Request) ([]byte, string, error) {
 		format = v
 	case "":
 	default:
-		return nil, "", fmt.Errorf("format %q: want csv or xlsx", v)
+		return nil, "", fmt.Errorf("%w: format 应为 csv 或 xlsx（而非 %q）/ format %q: want csv or xlsx", audit.ErrInput, v, v)
 	}
 	return data, format, nil
 }

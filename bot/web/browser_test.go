@@ -2,23 +2,56 @@ package web
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"fenlei/classify"
+	"fenlei/corpus"
 	"fenlei/decision"
+	"fenlei/retrieval"
 	"fenlei/store"
+	"fenlei/store/storetest"
 )
 
-var screenshot = flag.String("screenshot", "", "write a PNG of the chat page after TestBrowser to this file")
+// artifactDir is where the browser tests save their screenshots: $FENLEI_ARTIFACTS (.ci/run sets it)
+// or a fenlei-artifacts directory in the system's temporary directory. The test logs it.
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("FENLEI_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "fenlei-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// saveScreenshot writes a full-page PNG of the tab to dir/name.
+func saveScreenshot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
 
 // browser starts headless Chromium (at $CHROME_PATH or /usr/bin/chromium) and returns a tab.
 // Without a browser the test is skipped, unless CI=true, where that is a failure.
@@ -35,6 +68,7 @@ func browser(t *testing.T) context.Context {
 		t.Skipf("no Chromium at %s: install it with `apt-get install -y chromium` or set CHROME_PATH to run the browser test", path)
 	}
 	opts := []chromedp.ExecAllocatorOption{
+		chromedp.Flag("lang", "zh-CN"),
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
@@ -55,88 +89,214 @@ func browser(t *testing.T) context.Context {
 	t.Cleanup(acancel)
 	tctx, tcancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(tcancel)
+	// A Chinese reader: navigator.languages and Accept-Language say zh-CN.
+	if err := chromedp.Do(tctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
+			UserAgent: "Mozilla/5.0 (X11; Linux x86_64) fenlei-test", AcceptLanguage: "zh-CN,zh;q=0.9"})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
 	return tctx
 }
 
-func TestBrowser(t *testing.T) {
-	fe := &fakeEngine{}
-	s, ts := newTestServer(t, fe, nil)
-	ctx := browser(t)
+// realServer serves the real offline engine over the embedded guidance.
+func realServer(t *testing.T) (*Server, *httptest.Server, *corpus.Guidance) {
+	t.Helper()
+	g, err := corpus.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lex, err := corpus.Lexicon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := retrieval.New(g, lex, retrieval.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, err := corpus.QuestionLexicon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := classify.New(classify.Config{Guidance: g, Searcher: idx, Questions: qs, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := storetest.Open(t, storetest.SQLite(t), store.Options{})
+	s, err := New(Config{Engine: eng, Categories: g.Classes, Guide: g, Logger: testLogger(t), Recorder: db, Lister: db,
+		RateLimit: -1, ConnRateLimit: -1, MaxConnsPerIP: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, serveTest(t, s), g
+}
 
-	const quote = "软件产品测试服务，应纳入 I11 软件研发服务。"
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL+"/"),
-		chromedp.WaitVisible(".status.ok"),
-		chromedp.SendKeys("#input", "为银行定制开发信贷管理软件"),
-		chromedp.Click("#send"),
-		chromedp.WaitVisible(".answer-box details.citation summary"),
-	); err != nil {
-		t.Fatal(err)
-	}
-	code, err := chromedp.Run(ctx, chromedp.Text(".answer-box .code .c"))
+// js evaluates an expression in the page.
+func js[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
 		t.Fatal(err)
 	}
-	if code != "I11" {
-		t.Errorf("code shown = %q, want I11", code)
+}
+
+// TestBrowser drives the page in headless Chromium against the real offline engine, as a clerk
+// would: the welcome examples, an answer with its citations, a "why not", the taxonomy panel, the
+// copy button, feedback, and English when the user writes English. Screenshots (desktop and 390 px
+// wide) go to artifactDir.
+func TestBrowser(t *testing.T) {
+	s, ts, g := realServer(t)
+	ctx := browser(t)
+	dir := artifactDir(t)
+
+	// Welcome: Chinese UI, 4–6 examples, the taxonomy beside it.
+	do(t, ctx, chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(".status.ok"), chromedp.WaitVisible("#tax-tree .tax-link"))
+	if got := js[string](t, ctx, `document.querySelector("#status").textContent`); got != "已连接" {
+		t.Errorf("status badge = %q, want 已连接", got)
 	}
-	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
-		`document.querySelector(".answer-box details.citation blockquote").checkVisibility()`))
-	if err != nil {
-		t.Fatal(err)
+	n := js[int](t, ctx, `document.querySelectorAll(".welcome button.example").length`)
+	if n < 4 || n > 6 {
+		t.Errorf("%d example buttons, want 4–6", n)
 	}
-	if hidden {
-		t.Errorf("the quote is visible before its summary is clicked")
+	if got := js[int](t, ctx, `document.querySelectorAll("#tax-tree .tax-link").length`); got != 3+9+45 {
+		t.Errorf("taxonomy tree has %d classes, want 57", got)
 	}
-	if err := chromedp.Do(ctx,
-		chromedp.Click(".answer-box details.citation summary"),
-		chromedp.WaitVisible(".answer-box details.citation blockquote"),
-	); err != nil {
-		t.Fatal(err)
+	saveScreenshot(t, ctx, dir, "desktop-welcome.png")
+
+	// The first example is a software description: I11 with citations shown, one marked deciding.
+	do(t, ctx, chromedp.Click(".welcome button.example"), chromedp.WaitVisible(`.answer-box[data-kind="classification"] .citation blockquote`))
+	ans := js[map[string]any](t, ctx, `(() => {
+		const b = document.querySelector('.answer-box[data-kind="classification"]');
+		return {
+			code: b.querySelector(".code .c").textContent,
+			path: b.querySelector(".path").textContent,
+			conf: b.querySelector(".confidence") ? b.querySelector(".confidence").textContent : "",
+			quoteVisible: b.querySelector(".citation blockquote").checkVisibility(),
+			quote: b.querySelector(".citation blockquote").textContent,
+			deciding: b.querySelectorAll(".citation.deciding .badge").length,
+			cands: [...b.querySelectorAll(".candidates li")].map(li => li.textContent),
+		};
+	})()`)
+	if ans["code"] != "I11" {
+		t.Errorf("code = %v, want I11", ans["code"])
 	}
-	got, err := chromedp.Run(ctx, chromedp.Text(".answer-box details.citation blockquote"))
-	if err != nil {
-		t.Fatal(err)
+	var steps []string
+	for _, code := range g.Path("I11") {
+		c, _ := g.Class(code)
+		steps = append(steps, c.Code+" "+c.Name)
 	}
-	if strings.TrimSpace(got) != quote {
-		t.Errorf("quote shown = %q, want %q", got, quote)
+	if want := strings.Join(steps, " › "); !strings.Contains(ans["path"].(string), want) {
+		t.Errorf("path = %q, want it to name every class: %q", ans["path"], want)
 	}
-	box, err := chromedp.Run(ctx, chromedp.Text(".answer-box"))
-	if err != nil {
-		t.Fatal(err)
+	if c := ans["conf"].(string); !strings.HasPrefix(c, "置信度：") || !strings.HasSuffix(c, "%") {
+		t.Errorf("confidence = %q, want a percentage", c)
 	}
-	for _, want := range []string{"ITO › I1 › I11", "I13 — 0.20", "I13 → I11", "仅供参考，不构成官方认定。"} {
-		if !strings.Contains(box, want) {
-			t.Errorf("answer box lacks %q:\n%s", want, box)
+	if ans["quoteVisible"] != true || !g.Verbatim(ans["quote"].(string)) {
+		t.Errorf("citation quote %q visible=%v, want a verbatim quote shown without a click", ans["quote"], ans["quoteVisible"])
+	}
+	if ans["deciding"] != float64(1) {
+		t.Errorf("%v citations marked deciding, want 1", ans["deciding"])
+	}
+	for _, c := range ans["cands"].([]any) {
+		if s := c.(string); !strings.HasSuffix(s, "%") || strings.HasSuffix(s, " 0%") || strings.HasSuffix(s, " 1%") {
+			t.Errorf("candidate %q, want a meaningful percentage (5%% or more)", s)
 		}
 	}
 
-	// Thumbs down with a corrected code reaches /api/feedback.
-	if err := chromedp.Do(ctx,
-		chromedp.Click(".answer-box .feedback .down"),
-		chromedp.WaitVisible(".answer-box .feedback .fix"),
-		chromedp.SendKeys(".answer-box .feedback .fix", "I13"),
-		chromedp.Click(".answer-box .feedback .send-fb"),
-		chromedp.WaitNotPresent(".answer-box .feedback .fix"),
-	); err != nil {
-		t.Fatal(err)
+	// Why not: both classes side by side, the confidence kept.
+	do(t, ctx, chromedp.SendKeys("#input", "为什么不是 I13？"), chromedp.Click("#send"),
+		chromedp.WaitVisible(`.answer-box[data-kind="explain"] .compare .col`))
+	cols := js[[]string](t, ctx, `[...document.querySelectorAll('.answer-box[data-kind="explain"] .compare .col')].map(c => c.dataset.code)`)
+	if strings.Join(cols, ",") != "I11,I13" {
+		t.Errorf("why-not columns = %v, want I11,I13", cols)
 	}
+	if got := js[string](t, ctx, `document.querySelector('.answer-box[data-kind="explain"] .col .confidence').textContent`); !strings.HasSuffix(got, "%") {
+		t.Errorf("why-not confidence = %q, want a percentage", got)
+	}
+	if got := js[int](t, ctx, `document.querySelectorAll('.answer-box[data-kind="explain"] .col[data-code="I13"] blockquote').length`); got == 0 {
+		t.Errorf("the I13 column quotes nothing of I13")
+	}
+
+	// Copy: the answer with its citations.
+	js[bool](t, ctx, `Object.defineProperty(navigator, "clipboard", {configurable: true,
+		value: {writeText: t => { window.__copied = t; return Promise.resolve(); }}}) && true`)
+	do(t, ctx, chromedp.Click(`.answer-box[data-kind="classification"] button.copy`),
+		chromedp.WaitVisible(`.answer-box[data-kind="classification"] button.copy[data-copied="1"]`))
+	copied := js[string](t, ctx, `window.__copied`)
+	if !strings.Contains(copied, "I11 软件研发服务") || !strings.Contains(copied, ans["quote"].(string)) || !strings.Contains(copied, "仅供参考") {
+		t.Errorf("copied text lacks the code, the quote or the disclaimer:\n%s", copied)
+	}
+
+	// The taxonomy panel: #I13 shows its definition, typical businesses and exclusions.
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash = "I13"`), chromedp.WaitVisible("#tax-detail .tax-card"))
+	card := js[string](t, ctx, `document.querySelector("#tax-detail").textContent`)
+	for _, p := range g.PassagesOf("I13") {
+		if p.Kind == corpus.KindDefinition || p.Kind == corpus.KindExclude {
+			if !strings.Contains(card, p.Text) {
+				t.Errorf("the I13 card lacks %s: %q", p.Ref, p.Text)
+			}
+		}
+	}
+	if !strings.Contains(card, "测试服务") || !strings.Contains(card, "典型业务") {
+		t.Errorf("the I13 card lacks its name or typical businesses:\n%s", card)
+	}
+	saveScreenshot(t, ctx, dir, "desktop-answer.png")
+	// Search finds call centres, and nothing about software development.
+	do(t, ctx, chromedp.SendKeys("#tax-search", "呼叫中心"))
+	found := js[[]string](t, ctx, `[...document.querySelectorAll("#tax-tree .tax-subs .tax-link")].map(a => a.dataset.code)`)
+	if !slices.Contains(found, "B23") || slices.Contains(found, "I11") {
+		t.Errorf("search 呼叫中心 lists %v, want B23 and not I11", found)
+	}
+	saveScreenshot(t, ctx, dir, "desktop-search.png")
+	js[bool](t, ctx, `(() => { const s = document.querySelector("#tax-search"); s.value = ""; s.dispatchEvent(new Event("input")); return true; })()`)
+
+	// Feedback: thumbs down with a corrected code reaches /api/feedback, by the answer's record_id.
+	do(t, ctx,
+		chromedp.Click(`.answer-box[data-kind="classification"] .feedback .down`),
+		chromedp.WaitVisible(`.answer-box[data-kind="classification"] .feedback .fix`),
+		chromedp.SendKeys(`.answer-box[data-kind="classification"] .feedback .fix`, "I13"),
+		chromedp.Click(`.answer-box[data-kind="classification"] .feedback .send-fb`),
+		chromedp.WaitNotPresent(`.answer-box[data-kind="classification"] .feedback .fix`),
+	)
 	var fbs []store.Feedback
 	if err := s.cfg.Lister.Feedbacks(t.Context(), store.Query{}, func(f store.Feedback) error { fbs = append(fbs, f); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if len(fbs) != 1 || fbs[0].Vote != "down" || fbs[0].Correct != "I13" || fbs[0].Text != "为银行定制开发信贷管理软件" || fbs[0].Code != "I11" {
+	if len(fbs) != 1 || fbs[0].Vote != "down" || fbs[0].Correct != "I13" || fbs[0].Code != "I11" || fbs[0].Text == "" {
 		t.Errorf("feedback = %+v", fbs)
 	}
 
-	if *screenshot != "" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(*screenshot, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	// 390 px wide: the panel opens over the chat from a link.
+	do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)),
+		chromedp.Evaluate[chromedp.Void](`location.hash = ""`))
+	saveScreenshot(t, ctx, dir, "mobile-390-answer.png")
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash = "B23"`), chromedp.WaitVisible("#taxonomy #tax-detail .tax-card"))
+	if w := js[float64](t, ctx, `document.querySelector("#taxonomy").getBoundingClientRect().width`); w > 390 {
+		t.Errorf("taxonomy panel is %v px wide on a 390 px screen", w)
+	}
+	saveScreenshot(t, ctx, dir, "mobile-390-taxonomy.png")
+	do(t, ctx, chromedp.Click("#tax-close"), chromedp.WaitNotVisible("#taxonomy"), chromedp.EmulateViewport(1000, 900))
+
+	// A user who writes English gets an English interface.
+	do(t, ctx, chromedp.SendKeys("#input", "We test our client's mobile apps before release"), chromedp.Click("#send"),
+		chromedp.WaitVisible(`.answer-box[lang="en"]`))
+	if got := js[string](t, ctx, `document.querySelector("#status").textContent`); got != "Connected" {
+		t.Errorf("status after English = %q, want Connected", got)
+	}
+	saveScreenshot(t, ctx, dir, "desktop-english.png")
+	// Emoji only: an error in the conversation's language, nothing sent to the engine.
+	do(t, ctx, chromedp.SendKeys("#input", "😀😀"), chromedp.Click("#send"), chromedp.WaitVisible(".msg.error"))
+	if got := js[string](t, ctx, `document.querySelector(".msg.error").textContent`); !strings.Contains(got, "empty") {
+		t.Errorf("emoji-only message got %q, want the empty message in English", got)
 	}
 }
 
@@ -158,9 +318,7 @@ func TestBrowserXSS(t *testing.T) {
 		chromedp.WaitVisible(".status.ok"),
 		chromedp.SendKeys("#input", evil),
 		chromedp.Click("#send"),
-		chromedp.WaitVisible(".answer-box details.citation summary"),
-		chromedp.Click(".answer-box details.citation summary"),
-		chromedp.WaitVisible(".answer-box details.citation blockquote"),
+		chromedp.WaitVisible(".answer-box .citation blockquote"),
 	); err != nil {
 		t.Fatal(err)
 	}

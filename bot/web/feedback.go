@@ -5,11 +5,14 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"fenlei/corpus"
 	"fenlei/store"
+	"fenlei/textin"
 )
+
+// maxComment is the longest feedback comment, in characters.
+const maxComment = 1000
 
 // feedbackRequest is the body of POST /api/feedback: a judgement of one recorded answer.
 // The description and the Decision judged are the record's, not the client's.
@@ -46,7 +49,7 @@ func (s *Server) handleFeedback(w http.ResponseWriter, r *http.Request) {
 		s.limited(s.sameOrigin(s.postFeedback))(w, r)
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use GET or POST")
+		writeFail(w, http.StatusMethodNotAllowed, requestLang(r), &textin.Error{Code: textin.CodeMethod})
 	}
 }
 
@@ -57,31 +60,42 @@ func (s *Server) postFeedback(w http.ResponseWriter, r *http.Request) {
 	}
 	fb.Correct = corpus.NormCode(fb.Correct)
 	fb.RecordID = strings.TrimSpace(fb.RecordID)
+	// The comment is the user's text: textin normalises and validates it like a message; one
+	// with no words (empty, emoji only) is no comment. It sets the language of the replies.
+	comment, err := textin.ParseLang(fb.Comment, maxComment, requestLang(r))
+	lang := comment.Lang
+	switch {
+	case errors.Is(err, textin.ErrEmpty):
+		comment.Clean = ""
+	case err != nil:
+		writeFail(w, statusOf(textin.ErrorCode(err)), lang, err)
+		return
+	}
 	switch {
 	case fb.RecordID == "" || len(fb.RecordID) > 100:
-		writeError(w, http.StatusBadRequest, "record_id is required: the record_id of the answer judged")
+		writeSaid(w, http.StatusBadRequest, textin.CodeBadRequest, lang, "缺少 record_id：请给出所评价答复的 record_id。",
+			"record_id is required: the record_id of the answer judged.")
 		return
 	case fb.Vote != "up" && fb.Vote != "down":
-		writeError(w, http.StatusBadRequest, `vote must be "up" or "down"`)
+		writeSaid(w, http.StatusBadRequest, textin.CodeBadRequest, lang, `vote 应为 "up" 或 "down"。`, `vote must be "up" or "down".`)
 		return
 	case fb.Correct != "" && !s.validCode(fb.Correct):
-		writeError(w, http.StatusBadRequest, "correct is not a category code (like I11, B21 or OUT)")
-		return
-	case !utf8.ValidString(fb.Comment) || utf8.RuneCountInString(fb.Comment) > 1000:
-		writeError(w, http.StatusUnprocessableEntity, "comment is too long or not text")
+		writeSaid(w, http.StatusBadRequest, textin.CodeBadRequest, lang, "correct 不是分类代码（如 I11、B21 或 OUT）。",
+			"correct is not a category code (like I11, B21 or OUT).")
 		return
 	}
 	got, err := s.cfg.Recorder.AddFeedback(r.Context(), store.Feedback{RecordID: fb.RecordID, Vote: fb.Vote,
-		Correct: fb.Correct, Comment: fb.Comment}, "ip:"+clientIP(r))
+		Correct: fb.Correct, Comment: comment.Clean}, "ip:"+clientIP(r))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "no recorded answer has this record_id")
+		writeSaid(w, http.StatusNotFound, textin.CodeNotFound, lang, "没有 record_id 为此值的答复记录。", "No recorded answer has this record_id.")
 	case errors.Is(err, store.ErrLimit):
 		w.Header().Set("Retry-After", "86400")
-		writeError(w, http.StatusTooManyRequests, "反馈次数已达今日上限 / feedback limit reached for today")
+		writeSaid(w, http.StatusTooManyRequests, textin.CodeRateLimited, lang, "反馈次数已达今日上限，请明天再试。",
+			"The feedback limit for today is reached: please try again tomorrow.")
 	case err != nil:
 		s.lg.Error("feedback", "err", err)
-		writeError(w, http.StatusInternalServerError, "feedback could not be saved")
+		writeFail(w, http.StatusInternalServerError, lang, err)
 	default:
 		s.lg.Info("feedback", "record", got.RecordID, "vote", got.Vote, "code", got.Code, "correct", got.Correct)
 		writeJSON(w, http.StatusCreated, map[string]string{"id": got.ID, "record_id": got.RecordID, "vote": got.Vote,

@@ -11,6 +11,7 @@ import (
 
 	"fenlei/decision"
 	"fenlei/store"
+	"fenlei/textin"
 )
 
 // Recorder keeps every answer before it is sent, and the feedback on answers; *store.DB satisfies it.
@@ -47,14 +48,6 @@ func (s *Server) record(ctx context.Context, channel, conv, ip, text string, d d
 	return d, nil
 }
 
-// recordFailed is what a client is told when its answer could not be recorded (and so is not sent).
-func recordFailed(lang string) string {
-	if lang == "zh" {
-		return "抱歉，答复未能保存，因此没有发送，请稍后重试。"
-	}
-	return "Sorry, the answer could not be recorded, so it was not sent; please try again later."
-}
-
 // sameOrigin refuses state-changing requests from other sites (Sec-Fetch-Site, or Origin against
 // Host; requests from non-browsers carry neither and pass). Config.AllowedOrigins are trusted.
 func (s *Server) sameOrigin(h http.HandlerFunc) http.HandlerFunc {
@@ -62,7 +55,7 @@ func (s *Server) sameOrigin(h http.HandlerFunc) http.HandlerFunc {
 		if err := s.csrf.Check(r); err != nil {
 			s.lg.Warn("cross-origin request refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"),
 				"sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
-			writeError(w, http.StatusForbidden, "cross-origin request refused")
+			writeFail(w, http.StatusForbidden, requestLang(r), &textin.Error{Code: textin.CodeForbidden})
 			return
 		}
 		h(w, r)
@@ -73,18 +66,24 @@ func (s *Server) sameOrigin(h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.AdminToken == "" || s.cfg.Lister == nil {
-			writeError(w, http.StatusNotFound, "admin routes are off: set FENLEI_ADMIN_TOKEN")
+			writeSaid(w, http.StatusNotFound, textin.CodeNotFound, requestLang(r),
+				"管理接口未开启：请设置 FENLEI_ADMIN_TOKEN。", "The admin routes are off: set FENLEI_ADMIN_TOKEN.")
 			return
 		}
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.AdminToken)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fenlei admin"`)
-			writeError(w, http.StatusUnauthorized, "admin route: send Authorization: Bearer <FENLEI_ADMIN_TOKEN>")
+			writeFail(w, http.StatusUnauthorized, requestLang(r), &textin.Error{Code: textin.CodeUnauthorized})
 			return
 		}
 		h(w, r)
 	}
 }
+
+// queryError is a bad admin query, worded in both languages.
+type queryError struct{ zh, en string }
+
+func (e *queryError) Error() string { return e.en }
 
 // adminQuery reads ?since=RFC3339&limit=N (default 100, at most 1000); newest first.
 func adminQuery(r *http.Request) (store.Query, error) {
@@ -92,14 +91,14 @@ func adminQuery(r *http.Request) (store.Query, error) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			return q, errors.New("limit must be a number from 1 to 1000")
+			return q, &queryError{"limit 应为 1 到 1000 的数字。", "limit must be a number from 1 to 1000"}
 		}
 		q.Limit = n
 	}
 	if v := r.URL.Query().Get("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			return q, errors.New("since must be a time like 2026-03-01T00:00:00Z")
+			return q, &queryError{"since 应为时间，如 2026-03-01T00:00:00Z。", "since must be a time like 2026-03-01T00:00:00Z"}
 		}
 		q.Since = t
 	}
@@ -118,14 +117,15 @@ func (s *Server) listFeedback(w http.ResponseWriter, r *http.Request) {
 func adminList[T any](s *Server, w http.ResponseWriter, r *http.Request, what string,
 	list func(context.Context, store.Query, func(T) error) error) {
 	q, err := adminQuery(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	var qe *queryError
+	if errors.As(err, &qe) {
+		writeSaid(w, http.StatusBadRequest, textin.CodeBadRequest, requestLang(r), qe.zh, qe.en)
 		return
 	}
 	out := []T{}
 	if err := list(r.Context(), q, func(v T) error { out = append(out, v); return nil }); err != nil {
 		s.lg.Error("admin list", "what", what, "err", err)
-		writeError(w, http.StatusInternalServerError, "could not list "+what)
+		writeFail(w, http.StatusInternalServerError, requestLang(r), err)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -178,6 +178,8 @@ func TestFeedback(t *testing.T) {
 		{"not a code", `{"record_id":"` + ids[0] + `","vote":"down","correct":"X99"}`, 400},
 		{"not in the categories", `{"record_id":"` + ids[0] + `","vote":"down","correct":"K21"}`, 400},
 		{"not json", `not json`, 400},
+		{"comment not text (textin)", `{"record_id":"` + ids[0] + `","vote":"up","comment":"a\u0000b"}`, 422},
+		{"comment too long (textin)", `{"record_id":"` + ids[0] + `","vote":"up","comment":"` + strings.Repeat("字", maxComment+1) + `"}`, 422},
 	} {
 		if st, b := post(t, ts, "/api/feedback", tc.body); st != tc.want {
 			t.Errorf("%s: status %d, want %d (%s)", tc.name, st, tc.want, b)

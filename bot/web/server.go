@@ -1,23 +1,33 @@
 // Package web is `fenlei serve`: the web chat page, the JSON API and the websocket, on one port.
 //
-// It promises (see CONTRACT.md):
+// It promises (see docs/contract.md):
 //   - GET / serves an embedded chat page (no CDN, no build step) that renders every piece of data
 //     as text, never as HTML, under a Content-Security-Policy that allows only its own script.
 //   - POST /api/classify and POST /api/ask take {"id": "...", "text": "..."} and return a Decision;
-//     GET /api/categories returns the taxonomy; GET /healthz returns {"status":"ok"};
+//     the body must be JSON (Content-Type application/json or +json; 415 otherwise), up to
+//     Config.MaxBody. The text goes through textin (normalised, validated) like every channel's.
+//     GET /api/categories returns the taxonomy (with ?detail=1, each class's definition, typical
+//     businesses and exclusions too); GET /api/categories/{code} returns one class with them;
+//     GET /healthz returns {"status":"ok"};
 //     POST /api/feedback {"record_id","vote","correct","comment"} judges a recorded answer.
 //   - Every answer, from the API and the websocket, is recorded through Config.Recorder before it is
-//     sent, and carries its record_id; an answer that could not be recorded is not sent (500, or an
-//     "error" message on the websocket).
+//     sent, and carries its record_id; an answer that could not be recorded is not sent (500
+//     "not_recorded", or an "error" message on the websocket).
 //   - Admin routes GET /api/records and GET /api/feedback need "Authorization: Bearer
 //     Config.AdminToken" (401 without it) and are off (404) when no token is set.
 //   - POST /api/audit takes a filings file (CSV or XLSX, multipart "file" or the raw body, at most
 //     Config.MaxUpload bytes and Config.MaxAuditRows rows) and returns the reviewed XLSX (see package audit).
-//   - POSTs other than /api/audit must have a JSON Content-Type (415 otherwise) and come from the page's own origin: a
-//     cross-site Sec-Fetch-Site or Origin is refused with 403 (Config.AllowedOrigins are trusted).
-//   - Every error is JSON {"error": "..."}: 400 invalid JSON or empty text, 404 unknown path,
-//     405 wrong method, 413 body over Config.MaxBody, 415 a Content-Type that is not JSON,
-//     422 text too long or not text, 429 rate limited, 500 engine failure (details only in the log).
+//   - POSTs must come from the page's own origin: a cross-site Sec-Fetch-Site or Origin is refused
+//     with 403 (Config.AllowedOrigins are trusted).
+//   - Every error of the API is JSON {"error": "...", "code": "..."}: error is a sentence in the user's
+//     language (that of the text, else the Accept-Language header, else Chinese) with no internals,
+//     code is textin's Code for programs. 400 bad JSON or empty text (emoji, symbols and
+//     invisible characters only count as empty), 401 an admin route without its token, 403 a Host
+//     or an origin that is not allowed, 404 unknown path or class, 405 wrong method, 413 body over
+//     Config.MaxBody, 415 a POST body that is not JSON, 422 text too long or not text,
+//     429 rate limited, 500 engine failure or an answer not recorded (details only in the log).
+//   - The Host header must name this server: an IP address, "localhost", or one of Config.Hosts.
+//     A page on another name that resolves to this server (DNS rebinding) gets 403 everywhere.
 //   - GET /ws is a websocket conversation (one connection, one bot conversation): the client sends
 //     {"type":"user","text":...}; the server answers with "delta" pieces and then one "answer"
 //     message per turn, or an "error" message. Bad input gets an error message and the connection
@@ -41,6 +51,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -51,7 +62,16 @@ import (
 	"fenlei/bot"
 	"fenlei/corpus"
 	"fenlei/decision"
+	"fenlei/textin"
 )
+
+// Guide gives a class's passages; *corpus.Guidance satisfies it.
+type Guide interface {
+	Class(code string) (corpus.Class, bool)
+	PassagesOf(code string) []corpus.Passage
+}
+
+var _ Guide = (*corpus.Guidance)(nil)
 
 //go:embed static
 var staticFS embed.FS
@@ -82,13 +102,20 @@ type Config struct {
 	MaxConnsPerIP int     // open websockets per client IP (default 50; <0 unlimited)
 
 	AllowedOrigins []string // extra origins ("https://example.org") allowed to open /ws and POST; same-origin is always allowed
+	Hosts          []string // host names (no port) the server answers to besides IP addresses and localhost
+	Guide          Guide    // the classes' passages for /api/categories/{code} and ?detail=1; nil: names only
 
 	Conversations bot.Options   // options of the websocket conversations (MaxMessage, Now and Logger are filled in)
 	TurnTimeout   time.Duration // longest engine call (default 2m)
-	PingPeriod    time.Duration // websocket ping interval (default 30s); the peer must answer within 2×PingPeriod
-	WriteWait     time.Duration // websocket write deadline (default 10s)
-	ShutdownWait  time.Duration // graceful shutdown limit (default 10s)
-	Now           func() time.Time
+	// MaxInFlight bounds the engine calls running at once (websocket turns and API answers); the
+	// others wait their turn in arrival order. The offline engine is CPU-bound: a few calls per core
+	// finish sooner, one after another, than a thousand sharing the cores, and hold less memory.
+	// Default 2×GOMAXPROCS; raise it for an LLM engine, whose calls mostly wait.
+	MaxInFlight  int
+	PingPeriod   time.Duration // websocket ping interval (default 30s); the peer must answer within 2×PingPeriod
+	WriteWait    time.Duration // websocket write deadline (default 10s)
+	ShutdownWait time.Duration // graceful shutdown limit (default 10s)
+	Now          func() time.Time
 }
 
 // Server is the web front end. Create it with New.
@@ -102,6 +129,8 @@ type Server struct {
 	wsConns  *connCounter
 	upgrader websocket.Upgrader
 	origins  map[string]bool
+	hosts    map[string]bool
+	slots    chan struct{} // one per engine call in flight
 	csrf     *http.CrossOriginProtection
 	instance string     // distinguishes this process's websocket ids in the records
 	auditMu  sync.Mutex // held while an audit runs: one at a time
@@ -150,6 +179,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConnsPerIP == 0 {
 		cfg.MaxConnsPerIP = 50
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 2 * runtime.GOMAXPROCS(0)
+	}
 	if cfg.TurnTimeout <= 0 {
 		cfg.TurnTimeout = 2 * time.Minute
 	}
@@ -177,6 +209,14 @@ func New(cfg Config) (*Server, error) {
 		}
 		origins[o] = true
 	}
+	hosts := map[string]bool{"localhost": true}
+	for _, h := range cfg.Hosts {
+		h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+		if h == "" || strings.ContainsAny(h, ":/* ") {
+			return nil, fmt.Errorf("web.New: Hosts: %q is not a host name", h)
+		}
+		hosts[h] = true
+	}
 	co := cfg.Conversations
 	co.MaxMessage = cfg.MaxMessage
 	co.Now = cfg.Now
@@ -189,22 +229,33 @@ func New(cfg Config) (*Server, error) {
 		ipLimit:  newLimiter(cfg.RateLimit, cfg.Burst, cfg.Now),
 		wsConns:  &connCounter{max: cfg.MaxConnsPerIP, n: map[string]int{}},
 		origins:  origins,
+		hosts:    hosts,
+		slots:    make(chan struct{}, cfg.MaxInFlight),
 		csrf:     csrf,
 		instance: strings.ToLower(rand.Text()[:8]),
 		clients:  map[*client]struct{}{},
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
+		// Reads reuse the HTTP server's buffer; a write buffer is taken from the pool only while a
+		// message is written, so an idle connection holds neither (~8 KB each).
+		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
-			writeError(w, status, reason.Error())
+			s.lg.Debug("ws upgrade refused", "status", status, "err", reason)
+			code := textin.CodeBadRequest
+			if status == http.StatusForbidden {
+				code = textin.CodeForbidden
+			}
+			writeFail(w, status, requestLang(r), &textin.Error{Code: code})
 		},
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/", s.handleStatic)
 	s.mux.HandleFunc("/healthz", method(http.MethodGet, s.handleHealth))
 	s.mux.HandleFunc("/api/categories", method(http.MethodGet, s.handleCategories))
+	s.mux.HandleFunc("/api/categories/{code}", method(http.MethodGet, s.handleCategory))
 	s.mux.HandleFunc("/api/classify", method(http.MethodPost, s.limited(s.sameOrigin(s.handleClassify))))
 	s.mux.HandleFunc("/api/ask", method(http.MethodPost, s.limited(s.sameOrigin(s.handleAsk))))
 	s.mux.HandleFunc("/api/feedback", s.handleFeedback)
@@ -214,8 +265,35 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Handler returns the server's routes, for httptest or another http.Server.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the server's routes behind the Host check, for httptest or another http.Server.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// serveHTTP refuses requests whose Host names another server (DNS rebinding), then routes.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.allowedHost(r.Host) {
+		s.lg.Warn("host refused", "host", r.Host, "ip", clientIP(r), "path", r.URL.Path)
+		writeFail(w, http.StatusForbidden, requestLang(r), &textin.Error{Code: textin.CodeForbidden})
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// allowedHost reports whether a Host header names this server: an IP address (which no DNS
+// answer can rebind), localhost, or one of Config.Hosts; any port.
+func (s *Server) allowedHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "" {
+		return false
+	}
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	return s.hosts[host] || strings.HasSuffix(host, ".localhost")
+}
 
 // Conversations returns the bot conversations of the websocket connections (for inspection).
 func (s *Server) Conversations() *bot.Conversations { return s.convs }
@@ -233,7 +311,7 @@ func (s *Server) Run(ctx context.Context) error {
 // "going away" close frame, waits up to Config.ShutdownWait for requests in flight, and returns nil.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           s.mux,
+		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
@@ -268,12 +346,35 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
+// engine runs call once a slot is free (see Config.MaxInFlight), on a goroutine of its own: the
+// engine's deep stack then lives only as long as the call, instead of staying grown on every
+// connection's goroutine (a thousand idle websockets would otherwise hold ~100 KB each).
+func (s *Server) engine(ctx context.Context, call func() (decision.Decision, error)) (decision.Decision, error) {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return decision.Decision{}, ctx.Err()
+	}
+	type result struct {
+		d   decision.Decision
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-s.slots }()
+		d, err := call()
+		done <- result{d, err}
+	}()
+	r := <-done
+	return r.d, r.err
+}
+
 // method allows only one HTTP method (and HEAD for GET) on h; others get 405.
 func method(m string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != m && !(m == http.MethodGet && r.Method == http.MethodHead) {
 			w.Header().Set("Allow", m)
-			writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use "+m)
+			writeFail(w, http.StatusMethodNotAllowed, requestLang(r), &textin.Error{Code: textin.CodeMethod})
 			return
 		}
 		h(w, r)
@@ -285,11 +386,58 @@ func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.ipLimit.allow(clientIP(r)) {
 			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusTooManyRequests, "rate limited: slow down")
+			writeFail(w, http.StatusTooManyRequests, requestLang(r), &textin.Error{Code: textin.CodeRateLimited})
 			return
 		}
 		h(w, r)
 	}
+}
+
+// requestLang is the language of a request's reader when no text says otherwise: the
+// Accept-Language header's preference between Chinese and English, else Chinese.
+func requestLang(r *http.Request) string {
+	if l := textin.AcceptLanguage(r.Header.Get("Accept-Language")); l != "" {
+		return l
+	}
+	return "zh"
+}
+
+// statusOf is the HTTP status of an error's textin Code.
+func statusOf(code textin.Code) int {
+	switch code {
+	case textin.CodeEmpty, textin.CodeBadRequest:
+		return http.StatusBadRequest
+	case textin.CodeTooLong, textin.CodeNotText:
+		return http.StatusUnprocessableEntity
+	case textin.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case textin.CodeRateLimited, textin.CodeBusy:
+		return http.StatusTooManyRequests
+	case textin.CodeNotFound:
+		return http.StatusNotFound
+	case textin.CodeMethod:
+		return http.StatusMethodNotAllowed
+	case textin.CodeForbidden:
+		return http.StatusForbidden
+	case textin.CodeMediaType:
+		return http.StatusUnsupportedMediaType
+	case textin.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case textin.CodeCanceled:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is every API error: a sentence for people and a code for programs.
+type errorBody struct {
+	Error string      `json:"error"`
+	Code  textin.Code `json:"code"`
+}
+
+// writeFail writes err as the error JSON in lang: textin's message, never internals.
+func writeFail(w http.ResponseWriter, status int, lang string, err error) {
+	writeJSON(w, status, errorBody{Error: textin.Message(err, lang), Code: textin.ErrorCode(err)})
 }
 
 // clientIP is the host part of RemoteAddr. Proxy headers are not trusted.
@@ -310,8 +458,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v) // errors here mean the client went away
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+// writeSaid writes an error JSON whose sentence the caller words itself, in Chinese or English
+// as lang says, with textin's code for programs.
+func writeSaid(w http.ResponseWriter, status int, code textin.Code, lang, zh, en string) {
+	msg := zh
+	if lang == "en" {
+		msg = en
+	}
+	writeJSON(w, status, errorBody{Error: msg, Code: code})
 }
 
 const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
@@ -320,7 +474,7 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", http.MethodGet)
-		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use GET")
+		writeFail(w, http.StatusMethodNotAllowed, requestLang(r), &textin.Error{Code: textin.CodeMethod})
 		return
 	}
 	name := strings.TrimPrefix(r.URL.Path, "/")
@@ -334,12 +488,12 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 	}
 	ct, ok := types[name]
 	if !ok {
-		writeError(w, http.StatusNotFound, "not found")
+		writeFail(w, http.StatusNotFound, requestLang(r), &textin.Error{Code: textin.CodeNotFound})
 		return
 	}
 	b, err := fs.ReadFile(staticFS, "static/"+name)
 	if err != nil {
-		writeError(w, http.StatusNotFound, "not found")
+		writeFail(w, http.StatusNotFound, requestLang(r), &textin.Error{Code: textin.CodeNotFound})
 		return
 	}
 	h := w.Header()
@@ -357,98 +511,180 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 // category is one class as `fenlei categories --json` prints it: parent is always present.
+// With details (GET /api/categories?detail=1 and /api/categories/{code}) it also carries the
+// class's path with names and its passages of the guidance, quoted verbatim with their refs.
 type category struct {
+	Code     string     `json:"code"`
+	Name     string     `json:"name"`
+	NameEN   string     `json:"name_en"`
+	Level    string     `json:"level"`
+	Parent   string     `json:"parent"`
+	Path     []pathStep `json:"path,omitempty"`
+	Children []string   `json:"children,omitempty"`
+	// Definition, typical businesses and exclusions, when a Guide is configured.
+	Definition *passage  `json:"definition,omitempty"`
+	Typical    []passage `json:"typical,omitempty"`
+	Excludes   []passage `json:"excludes,omitempty"`
+}
+
+// pathStep is one class of a path with its names.
+type pathStep struct {
 	Code   string `json:"code"`
 	Name   string `json:"name"`
 	NameEN string `json:"name_en"`
-	Level  string `json:"level"`
-	Parent string `json:"parent"`
+}
+
+// passage is a quote of the guidance about a class.
+type passage struct {
+	Ref     string   `json:"ref"`
+	Title   string   `json:"title,omitempty"`
+	Text    string   `json:"text"`
+	Targets []string `json:"targets,omitempty"`
 }
 
 func (s *Server) handleCategories(w http.ResponseWriter, r *http.Request) {
+	detail := r.URL.Query().Get("detail") == "1"
 	out := make([]category, 0, len(s.cfg.Categories))
 	for _, c := range s.cfg.Categories {
+		if detail {
+			out = append(out, s.details(c))
+			continue
+		}
 		out = append(out, category{Code: c.Code, Name: c.Name, NameEN: c.NameEN, Level: string(c.Level), Parent: c.Parent})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// textRequest is the body of /api/classify and /api/ask; other fields are ignored.
-type textRequest struct {
-	ID   string `json:"id"`
-	Text string `json:"text"`
+// handleCategory is GET /api/categories/{code}: one class with its path, children and passages.
+func (s *Server) handleCategory(w http.ResponseWriter, r *http.Request) {
+	code := corpus.NormCode(r.PathValue("code"))
+	for _, c := range s.cfg.Categories {
+		if c.Code == code {
+			writeJSON(w, http.StatusOK, s.details(c))
+			return
+		}
+	}
+	writeFail(w, http.StatusNotFound, requestLang(r), &textin.Error{Code: textin.CodeNotFound})
 }
 
-// decodeJSON reads one JSON value from a body of at most MaxBody bytes into v. On failure it
-// has written the error response and returns false.
+// details is a class with its path, children and, with a Guide, its definition, typical
+// businesses and exclusions.
+func (s *Server) details(c corpus.Class) category {
+	out := category{Code: c.Code, Name: c.Name, NameEN: c.NameEN, Level: string(c.Level), Parent: c.Parent}
+	byCode := map[string]corpus.Class{}
+	for _, k := range s.cfg.Categories {
+		byCode[k.Code] = k
+		if k.Parent == c.Code {
+			out.Children = append(out.Children, k.Code)
+		}
+	}
+	for k, ok := c, true; ok; k, ok = byCode[k.Parent] {
+		out.Path = append([]pathStep{{Code: k.Code, Name: k.Name, NameEN: k.NameEN}}, out.Path...)
+	}
+	if s.cfg.Guide == nil {
+		return out
+	}
+	for _, p := range s.cfg.Guide.PassagesOf(c.Code) {
+		q := passage{Ref: p.Ref, Title: p.Title, Text: p.Text, Targets: p.Targets}
+		switch p.Kind {
+		case corpus.KindDefinition:
+			if out.Definition == nil {
+				out.Definition = &q
+			}
+		case corpus.KindTypical:
+			out.Typical = append(out.Typical, q)
+		case corpus.KindExclude:
+			out.Excludes = append(out.Excludes, q)
+		}
+	}
+	return out
+}
+
+// textRequest is the body of /api/classify and /api/ask; other fields are ignored.
+type textRequest struct {
+	ID   json.RawMessage `json:"id"`
+	Text *string         `json:"text"`
+}
+
+// decodeJSON reads one JSON value from a body of at most MaxBody bytes into v. On failure it has written the error response (in the reader's language) and
+// returns false.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := s.decode(w, r, v); err != nil {
+		var e *textin.Error
+		errors.As(err, &e)
+		writeFail(w, statusOf(e.Code), requestLang(r), e)
+		return false
+	}
+	return true
+}
+
+// decode reads one JSON value from the body into v; its errors are *textin.Error.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	// A JSON Content-Type is required: a browser cannot send one cross-site without a CORS preflight.
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
-		return false
+		return &textin.Error{Code: textin.CodeMediaType}
 	}
+	tooLarge := &textin.Error{Code: textin.CodeTooLarge, Limit: int(s.cfg.MaxBody)}
 	if r.ContentLength > s.cfg.MaxBody {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", s.cfg.MaxBody))
-		return false
+		return tooLarge
 	}
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 	dec := json.NewDecoder(body)
 	err = dec.Decode(v)
 	if err == nil {
 		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("trailing data after the JSON object")
+			err = &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemTrailing}
 			var mbe *http.MaxBytesError
 			if errors.As(terr, &mbe) {
 				err = terr
 			}
 		}
 	}
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", s.cfg.MaxBody))
-			return false
-		}
-		writeError(w, http.StatusBadRequest, "invalid JSON: "+jsonErrText(err))
-		return false
+	var mbe *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &mbe):
+		return tooLarge
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemSyntax, Offset: dec.InputOffset()}
 	}
-	return true
+	return textin.JSONError(err)
 }
 
-// jsonErrText describes a decoding error without echoing the client's data back at length.
-func jsonErrText(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("syntax error at byte %d", se.Offset)
-	case errors.As(err, &te):
-		return fmt.Sprintf("field %q must be a %s", te.Field, te.Type)
-	case errors.Is(err, io.EOF):
-		return "empty body"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "unexpected end of JSON"
-	}
-	return err.Error()
+// request is a decoded and validated textRequest.
+type request struct {
+	id string
+	in textin.Text
 }
 
 // readText decodes a textRequest and validates its text. On failure it has written the response.
-func (s *Server) readText(w http.ResponseWriter, r *http.Request) (textRequest, bool) {
+func (s *Server) readText(w http.ResponseWriter, r *http.Request) (request, bool) {
 	var req textRequest
-	if !s.decodeJSON(w, r, &req) {
-		return req, false
+	lang := requestLang(r)
+	if err := s.decode(w, r, &req); err != nil {
+		var e *textin.Error
+		errors.As(err, &e)
+		writeFail(w, statusOf(e.Code), lang, e)
+		return request{}, false
 	}
-	if err := bot.Validate(req.Text, s.cfg.MaxMessage); err != nil {
-		lang := bot.DetectLang(req.Text)
-		status := http.StatusUnprocessableEntity
-		if errors.Is(err, bot.ErrEmpty) {
-			status = http.StatusBadRequest
-		}
-		writeError(w, status, bot.Message(err, lang, s.cfg.MaxMessage))
-		return req, false
+	id, ok := decision.RequestID(req.ID)
+	if !ok {
+		writeFail(w, http.StatusBadRequest, lang, &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemType, Field: "id"})
+		return request{}, false
 	}
-	return req, true
+	if req.Text == nil {
+		writeFail(w, http.StatusBadRequest, lang, &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemMissing, Field: "text"})
+		return request{}, false
+	}
+	in, err := textin.ParseLang(*req.Text, s.cfg.MaxMessage, textin.AcceptLanguage(r.Header.Get("Accept-Language")))
+	out := request{id: id, in: in}
+	if err != nil && !(errors.Is(err, textin.ErrEmpty) && bot.IsHelp(in.Clean)) {
+		writeFail(w, statusOf(textin.ErrorCode(err)), in.Lang, err)
+		return out, false
+	}
+	return out, true
 }
 
 func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) {
@@ -469,34 +705,39 @@ func (s *Server) handleAsk(w http.ResponseWriter, r *http.Request) {
 
 // answer calls the engine once (no conversation) and records the Decision before sending it.
 // With help, usage questions get the help Decision.
-func (s *Server) answer(w http.ResponseWriter, r *http.Request, req textRequest, help bool) {
-	text := strings.TrimSpace(req.Text)
-	lang := bot.DetectLang(text)
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, req request, help bool) {
+	lang := req.in.Lang
 	start := time.Now()
 	var d decision.Decision
-	if help && bot.IsHelp(text) {
+	switch {
+	case bot.IsHelp(req.in.Clean) && help:
 		d = bot.Help(lang)
-	} else {
+	case req.in.Match == "": // help words are not a description
+		writeFail(w, http.StatusBadRequest, lang, textin.ErrEmpty)
+		return
+	default:
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.TurnTimeout)
 		defer cancel()
 		var err error
-		d, err = s.cfg.Engine.Answer(ctx, text, nil)
+		d, err = s.engine(ctx, func() (decision.Decision, error) { return s.cfg.Engine.Answer(ctx, req.in.Match, nil) })
 		if err != nil {
-			s.lg.Error("answer", "path", r.URL.Path, "err", err)
-			writeError(w, http.StatusInternalServerError, bot.Message(err, lang, s.cfg.MaxMessage))
+			if !textin.UserError(err) {
+				s.lg.Error("answer", "path", r.URL.Path, "err", err)
+			}
+			writeFail(w, statusOf(textin.ErrorCode(err)), lang, err)
 			return
 		}
 	}
 	if d.Lang == "" {
 		d.Lang = lang
 	}
-	if req.ID != "" {
-		d.ID = req.ID
+	if req.id != "" {
+		d.ID = req.id
 	}
-	d, err := s.record(r.Context(), "api", "", clientIP(r), req.Text, normalize(d), time.Since(start))
+	d, err := s.record(r.Context(), "api", "", clientIP(r), req.in.Raw, normalize(d), time.Since(start))
 	if err != nil {
 		s.lg.Error("record", "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusInternalServerError, recordFailed(lang))
+		writeFail(w, http.StatusInternalServerError, lang, &textin.Error{Code: textin.CodeNotRecorded})
 		return
 	}
 	writeJSON(w, http.StatusOK, d)

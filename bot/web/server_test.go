@@ -22,6 +22,7 @@ import (
 	"fenlei/decision"
 	"fenlei/store"
 	"fenlei/store/storetest"
+	"fenlei/textin"
 )
 
 // fakeEngine streams two deltas and answers I11 with one citation, echoing the text in the
@@ -119,13 +120,39 @@ var testCategories = []corpus.Class{
 	{Code: "I13", Name: "测试服务", NameEN: "Testing services", Level: corpus.Sub, Parent: "I1"},
 }
 
+// testGuide quotes a definition, a typical business and an exclusion of I13, and a definition of I11.
+type testGuide struct{}
+
+func (testGuide) Class(code string) (corpus.Class, bool) {
+	for _, c := range testCategories {
+		if c.Code == code {
+			return c, true
+		}
+	}
+	return corpus.Class{}, false
+}
+
+func (testGuide) PassagesOf(code string) []corpus.Passage {
+	switch code {
+	case "I13":
+		return []corpus.Passage{
+			{Ref: "I13.def", Kind: corpus.KindDefinition, Code: "I13", Text: "指服务提供商根据客户需求提供信息技术产品的测试服务。"},
+			{Ref: "I13.typical.1", Kind: corpus.KindTypical, Code: "I13", Title: "典型业务 1：软件测试", Text: "指软件产品的测试。"},
+			{Ref: "I13.exclude.2", Kind: corpus.KindExclude, Code: "I13", Text: "软件产品测试服务，应纳入 I11 软件研发服务。", Targets: []string{"I11"}},
+		}
+	case "I11":
+		return []corpus.Passage{{Ref: "I11.def", Kind: corpus.KindDefinition, Code: "I11", Text: "指软件研发。"}}
+	}
+	return nil
+}
+
 // newTestServer starts an httptest server; mod adjusts the config (limits are off unless set).
 func newTestServer(t *testing.T, fe *fakeEngine, mod func(*Config)) (*Server, *httptest.Server) {
 	t.Helper()
 	db := storetest.Open(t, storetest.SQLite(t), store.Options{})
 	cfg := Config{
-		Engine: fe, Categories: testCategories, Logger: testLogger(t), Recorder: db, Lister: db,
-		RateLimit: -1, ConnRateLimit: -1, MaxConnsPerIP: -1,
+		Engine: fe, Categories: testCategories, Guide: testGuide{}, Logger: testLogger(t), Recorder: db, Lister: db,
+		RateLimit: -1, ConnRateLimit: -1, MaxConnsPerIP: -1, Hosts: []string{"fenlei.example.org"},
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -134,6 +161,11 @@ func newTestServer(t *testing.T, fe *fakeEngine, mod func(*Config)) (*Server, *h
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, serveTest(t, s)
+}
+
+// serveTest serves s with httptest until the test ends, closing its websockets first.
+func serveTest(t *testing.T, s *Server) *httptest.Server {
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
 		s.closeClients()
@@ -142,7 +174,7 @@ func newTestServer(t *testing.T, fe *fakeEngine, mod func(*Config)) (*Server, *h
 		s.waitClients(ctx)
 		ts.Close()
 	})
-	return s, ts
+	return ts
 }
 
 func TestAPI(t *testing.T) {
@@ -154,6 +186,7 @@ func TestAPI(t *testing.T) {
 		method      string
 		path        string
 		contentType string
+		header      map[string]string
 		body        string
 		wantStatus  int
 		wantErr     bool   // body is {"error": ...}
@@ -197,7 +230,7 @@ func TestAPI(t *testing.T) {
 		{name: "static traversal", method: "GET", path: "/../server.go", wantStatus: 404, wantErr: true},
 		{name: "GET classify", method: "GET", path: "/api/classify", wantStatus: 405, wantErr: true},
 		{name: "POST categories", method: "POST", path: "/api/categories", wantStatus: 405, wantErr: true},
-		{name: "DELETE feedback", method: "DELETE", path: "/api/feedback", wantStatus: 405, wantErr: true},
+		{name: "DELETE feedback", method: "DELETE", path: "/api/feedback", wantStatus: 405, wantErr: true, wantIn: `"error"`},
 		{name: "6 MB body", method: "POST", path: "/api/classify", body: big, wantStatus: 413, wantErr: true},
 		{name: "6 MB body chunked", method: "POST", path: "/api/ask", body: big, wantStatus: 413, wantErr: true},
 		{name: "invalid JSON", method: "POST", path: "/api/classify", body: `{"text": "abc`, wantStatus: 400, wantErr: true},
@@ -207,8 +240,63 @@ func TestAPI(t *testing.T) {
 		{name: "empty body", method: "POST", path: "/api/classify", body: ``, wantStatus: 400, wantErr: true},
 		{name: "empty text", method: "POST", path: "/api/classify", body: `{"text":"   "}`, wantStatus: 400, wantErr: true},
 		{name: "missing text", method: "POST", path: "/api/ask", body: `{}`, wantStatus: 400, wantErr: true},
-		{name: "text/plain", method: "POST", path: "/api/classify", contentType: "text/plain", body: `{"text":"a"}`, wantStatus: 415, wantErr: true},
-		{name: "form", method: "POST", path: "/api/ask", contentType: "application/x-www-form-urlencoded", body: `text=a`, wantStatus: 415, wantErr: true},
+		// A cross-site page can POST these types without a CORS preflight: they are refused, in the reader's language.
+		{name: "text/plain is refused", method: "POST", path: "/api/classify", contentType: "text/plain", body: `{"text":"a"}`,
+			wantStatus: 415, wantErr: true, wantIn: `"code":"media_type"`, check: wantMessage("Content-Type: application/json")},
+		{name: "a form type is refused, in English for an English reader", method: "POST", path: "/api/classify",
+			contentType: "application/x-www-form-urlencoded", header: map[string]string{"Accept-Language": "en-US,en;q=0.8"},
+			body: `{"text":"电商代运营"}`, wantStatus: 415, wantErr: true, wantIn: `"code":"media_type"`, check: wantMessage("Send JSON")},
+		{name: "+json types are JSON", method: "POST", path: "/api/ask", contentType: "application/merge-patch+json", body: `{"text":"电商代运营"}`,
+			wantStatus: 200, wantIn: `Answer to: 电商代运营`},
+		{name: "emoji only is empty, in Chinese", method: "POST", path: "/api/classify", body: `{"text":"😀🎉👍"}`,
+			wantStatus: 400, wantErr: true, wantIn: `"code":"empty"`, check: wantMessage("消息是空的")},
+		{name: "emoji only is empty, in English for an English reader", method: "POST", path: "/api/classify",
+			header: map[string]string{"Accept-Language": "en-US,en;q=0.9"}, body: `{"text":"😀🎉👍"}`,
+			wantStatus: 400, wantErr: true, check: wantMessage("The message is empty")},
+		{name: "zero-width only is empty", method: "POST", path: "/api/ask", body: `{"text":"\u200b\u200c\u200d\ufeff"}`,
+			wantStatus: 400, wantErr: true, wantIn: `"code":"empty"`},
+		{name: "symbols only are empty", method: "POST", path: "/api/classify", body: `{"text":"？！※★"}`,
+			wantStatus: 400, wantErr: true, wantIn: `"code":"empty"`},
+		{name: "question mark alone asks for help", method: "POST", path: "/api/ask", body: `{"text":"？"}`, wantStatus: 200, wantIn: `"kind":"help"`},
+		{name: "an array body names no Go type", method: "POST", path: "/api/classify", body: `[1,2]`,
+			wantStatus: 400, wantErr: true, wantIn: "不是 JSON 对象", wantNotIn: "textRequest"},
+		{name: "an array body in English", method: "POST", path: "/api/classify", header: map[string]string{"Accept-Language": "en"}, body: `[1,2]`,
+			wantStatus: 400, wantErr: true, check: wantMessage("the body is not a JSON object")},
+		{name: "numeric id is kept", method: "POST", path: "/api/classify", body: `{"id":7,"text":"软件开发"}`, wantStatus: 200, wantIn: `"id":"7"`},
+		{name: "object id", method: "POST", path: "/api/classify", body: `{"id":{},"text":"软件开发"}`, wantStatus: 400, wantErr: true, wantIn: `\"id\" 应为字符串或数字`},
+		{name: "zero-width inside words is stripped", method: "POST", path: "/api/classify", body: `{"text":"手\u200b机A\u200dPP"}`,
+			wantStatus: 200, wantIn: `Answer to: 手机APP`},
+		{name: "traditional is read as simplified", method: "POST", path: "/api/classify", body: `{"text":"軟體測試服務"}`,
+			wantStatus: 200, wantIn: `Answer to: 软件测试服务`},
+		{name: "mixed text mostly English is answered in English", method: "POST", path: "/api/classify",
+			body: `{"text":"We provide 软件测试 services for banks"}`, wantStatus: 200, wantIn: `"lang":"en"`},
+		{name: "full-width English is English", method: "POST", path: "/api/classify",
+			body: `{"text":"ｗｅ　ｔｅｓｔ　ｓｏｆｔｗａｒｅ"}`, wantStatus: 200, wantIn: `"lang":"en"`},
+		{name: "a rebinding Host is refused", method: "POST", path: "/api/classify", header: map[string]string{"Host": "attacker.example"},
+			body: `{"text":"软件开发"}`, wantStatus: 403, wantErr: true, wantIn: `"code":"forbidden"`},
+		{name: "a configured Host is served", method: "GET", path: "/healthz", header: map[string]string{"Host": "fenlei.example.org:8080"}, wantStatus: 200},
+		{name: "localhost is served", method: "GET", path: "/healthz", header: map[string]string{"Host": "localhost:8080"}, wantStatus: 200},
+		{name: "one class with its passages", method: "GET", path: "/api/categories/i13", wantStatus: 200,
+			check: func(t *testing.T, b []byte) {
+				var c category
+				mustJSON(t, b, &c)
+				want := []pathStep{{"ITO", "信息技术外包服务", "Information technology outsourcing"}, {"I1", "软件研发服务", "Software R&D"}, {"I13", "测试服务", "Testing services"}}
+				if c.Code != "I13" || !reflect.DeepEqual(c.Path, want) {
+					t.Errorf("class = %+v, want I13 with path %v", c, want)
+				}
+				if c.Definition == nil || c.Definition.Ref != "I13.def" || len(c.Excludes) != 1 || c.Excludes[0].Targets[0] != "I11" || len(c.Typical) != 1 {
+					t.Errorf("passages = %+v", c)
+				}
+			}},
+		{name: "all classes with details", method: "GET", path: "/api/categories?detail=1", wantStatus: 200,
+			check: func(t *testing.T, b []byte) {
+				var cs []category
+				mustJSON(t, b, &cs)
+				if len(cs) != 4 || len(cs[1].Children) != 2 || cs[3].Definition == nil {
+					t.Errorf("classes = %+v", cs)
+				}
+			}},
+		{name: "unknown class", method: "GET", path: "/api/categories/Z99", wantStatus: 404, wantErr: true},
 		{name: "10000 characters", method: "POST", path: "/api/classify",
 			body: `{"text":"` + strings.Repeat("测", 10000) + `"}`, wantStatus: 422, wantErr: true, wantIn: "4000"},
 		{name: "binary NUL", method: "POST", path: "/api/classify", body: `{"text":"ab\u0000cd"}`, wantStatus: 422, wantErr: true},
@@ -243,6 +331,12 @@ func TestAPI(t *testing.T) {
 			case tt.method == "POST":
 				req.Header.Set("Content-Type", "application/json")
 			}
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			if h := tt.header["Host"]; h != "" {
+				req.Host = h
+			}
 			resp, err := ts.Client().Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -255,13 +349,27 @@ func TestAPI(t *testing.T) {
 			if tt.path != "/" && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 				t.Errorf("Content-Type = %q", resp.Header.Get("Content-Type"))
 			}
-			if tt.wantErr {
+			if tt.wantErr && tt.path != "/api/feedback" { // the feedback routes move to the records store (issue 11)
 				var e struct {
 					Error string `json:"error"`
+					Code  string `json:"code"`
 				}
 				mustJSON(t, body, &e)
-				if e.Error == "" {
-					t.Errorf("error body without error: %s", body)
+				if e.Error == "" || e.Code == "" {
+					t.Errorf("error body without error and code: %s", body)
+				}
+				// For people: no Go names, no library wording.
+				for _, leak := range []string{"web.", "json:", "Go value", "unmarshal", "textin"} {
+					if strings.Contains(e.Error, leak) {
+						t.Errorf("error %q shows internals (%q)", e.Error, leak)
+					}
+				}
+				lang := "zh"
+				if strings.HasPrefix(tt.header["Accept-Language"], "en") {
+					lang = "en"
+				}
+				if got, _ := textin.Detect(e.Error); got != lang {
+					t.Errorf("error %q is not in %s", e.Error, lang)
 				}
 			}
 			if tt.wantIn != "" && !bytes.Contains(body, []byte(tt.wantIn)) {
@@ -279,6 +387,19 @@ func TestAPI(t *testing.T) {
 	for _, a := range fe.Asked() {
 		if len(a) > 4000 || strings.ContainsRune(a, 0) || strings.TrimSpace(a) == "" {
 			t.Errorf("engine was asked a refused text (%d bytes)", len(a))
+		}
+	}
+}
+
+// wantMessage checks the "error" sentence of an error body.
+func wantMessage(want string) func(t *testing.T, b []byte) {
+	return func(t *testing.T, b []byte) {
+		var e struct {
+			Error string `json:"error"`
+		}
+		mustJSON(t, b, &e)
+		if !strings.Contains(e.Error, want) {
+			t.Errorf("error %q, want it to say %q", e.Error, want)
 		}
 	}
 }
@@ -462,8 +583,9 @@ func TestWebsocketBadInputKeepsConnection(t *testing.T) {
 		{"empty", websocket.TextMessage, `{"type": "user", "text": " \n "}`, "empty"},
 		{"too long", websocket.TextMessage, `{"type": "user", "text": "` + strings.Repeat("测", 4001) + `"}`, "too_long"},
 		{"binary frame", websocket.BinaryMessage, "\x00\x01\x02\xff", "binary"},
-		{"NUL in text", websocket.TextMessage, `{"type": "user", "text": "a\u0000b"}`, "binary"},
+		{"NUL in text", websocket.TextMessage, `{"type": "user", "text": "a\u0000b"}`, "not_text"},
 		{"not UTF-8", websocket.TextMessage, "{\"type\":\"user\",\"text\":\"\xff\xfe\"}", "binary"},
+		{"emoji only", websocket.TextMessage, `{"type": "user", "text": "😀\u200b🎉"}`, "empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -641,5 +763,43 @@ func TestLimiter(t *testing.T) {
 	cc.release("a")
 	if !cc.acquire("a") {
 		t.Error("connCounter did not release")
+	}
+}
+
+// TestWebsocketLanguage: a websocket conversation answers messages that show no language in the
+// reader's language (Accept-Language), then in the language the user writes.
+func TestWebsocketLanguage(t *testing.T) {
+	_, ts := newTestServer(t, &fakeEngine{}, nil)
+	tests := []struct {
+		name   string
+		accept string
+		msgs   []string
+		want   []string // per message: "help:<lang>", "answer:<lang>" or "error:<code>:<words in the message>"
+	}{
+		{name: "English browser", accept: "en-US,en;q=0.9", msgs: []string{"?", "😀", "为银行定制开发软件", ""},
+			want: []string{"help:en", "error:empty:The message is empty", "answer:zh", "error:empty:消息是空的"}},
+		{name: "Chinese browser", accept: "zh-CN", msgs: []string{"help", "\u200b", "We build apps for banks", "?"},
+			want: []string{"help:zh", "error:empty:消息是空的", "answer:en", "help:en"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := dial(t, ts, http.Header{"Accept-Language": {tt.accept}})
+			for i, msg := range tt.msgs {
+				sendUser(t, c, msg)
+				_, m := readTurn(t, c)
+				var got string
+				switch {
+				case m.Type == "error":
+					got = "error:" + m.Error + ":" + m.Message
+				case m.Decision != nil && m.Decision.Kind == decision.KindHelp:
+					got = "help:" + m.Decision.Lang
+				case m.Decision != nil:
+					got = "answer:" + m.Decision.Lang
+				}
+				if !strings.HasPrefix(got, tt.want[i]) {
+					t.Errorf("message %q: got %q, want %q…", msg, got, tt.want[i])
+				}
+			}
+		})
 	}
 }

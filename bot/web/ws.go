@@ -8,13 +8,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
-	"fenlei/bot"
 	"fenlei/decision"
+	"fenlei/textin"
 )
 
 // Websocket messages. The client sends inMsg; the server sends outMsg.
@@ -25,7 +26,8 @@ type inMsg struct {
 
 // OutMsg is a message the server sends on /ws: "delta" with Text, "answer" with Decision, or
 // "error" with Message (for people, in their language) and Error (for programs: "invalid_json",
-// "unknown_type", "empty", "too_long", "binary", "rate_limited", "busy", "engine").
+// "unknown_type", "binary" for a frame that is not JSON text, or a textin.Code such as "empty",
+// "too_long", "not_text", "rate_limited", "busy", "internal").
 type OutMsg struct {
 	Type     string             `json:"type"`
 	Text     string             `json:"text,omitempty"`
@@ -35,7 +37,7 @@ type OutMsg struct {
 }
 
 const (
-	sendBuffer  = 64 // outgoing messages buffered per connection
+	sendBuffer  = 16 // outgoing messages buffered per connection
 	inboxBuffer = 2  // user messages waiting for the turn in progress
 )
 
@@ -47,7 +49,8 @@ type client struct {
 	conn   *websocket.Conn
 	ip     string
 	id     string
-	lang   string // language for messages not tied to a text
+	lang   string // language for messages not tied to a text; guarded by langMu
+	langMu sync.Mutex
 	send   chan OutMsg
 	inbox  chan string
 	ctx    context.Context
@@ -77,16 +80,16 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	ip := clientIP(r)
 	if !s.checkOrigin(r) {
 		s.lg.Warn("ws origin refused", "origin", r.Header.Get("Origin"), "host", r.Host, "ip", ip)
-		writeError(w, http.StatusForbidden, "cross-origin websocket refused")
+		writeFail(w, http.StatusForbidden, requestLang(r), &textin.Error{Code: textin.CodeForbidden})
 		return
 	}
 	if !s.ipLimit.allow(ip) {
 		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusTooManyRequests, "rate limited: slow down")
+		writeFail(w, http.StatusTooManyRequests, requestLang(r), &textin.Error{Code: textin.CodeRateLimited})
 		return
 	}
 	if !s.wsConns.acquire(ip) {
-		writeError(w, http.StatusTooManyRequests, "too many connections from your address")
+		writeFail(w, http.StatusTooManyRequests, requestLang(r), &textin.Error{Code: textin.CodeRateLimited})
 		return
 	}
 	conn, err := s.upgrader.Upgrade(w, r, nil)
@@ -97,15 +100,12 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	c := &client{
-		s: s, conn: conn, ip: ip, lang: "en",
+		s: s, conn: conn, ip: ip, lang: requestLang(r),
 		send:  make(chan OutMsg, sendBuffer),
 		inbox: make(chan string, inboxBuffer),
 		ctx:   ctx, cancel: cancel,
 		done:  make(chan struct{}),
 		limit: bucket{tokens: float64(s.cfg.ConnBurst), last: s.cfg.Now()},
-	}
-	if strings.HasPrefix(strings.ToLower(r.Header.Get("Accept-Language")), "zh") {
-		c.lang = "zh"
 	}
 	if !s.register(c) {
 		conn.WriteControl(websocket.CloseMessage,
@@ -116,6 +116,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.lg.Info("ws open", "conn", c.id, "ip", ip)
+	s.convs.Start(c.id, textin.AcceptLanguage(r.Header.Get("Accept-Language")))
 
 	writerDone := make(chan struct{})
 	workerDone := make(chan struct{})
@@ -205,41 +206,49 @@ func (c *client) readPump() {
 	}
 }
 
-// handle checks one frame and queues its text for the worker, or sends an error message.
+// handle checks one frame and queues its text for the worker, or sends an error message. The
+// text itself is validated by the conversation (bot.Conversations.Turn, with textin), so that help
+// words and the conversation's language are handled in one place.
 func (c *client) handle(mt int, data []byte) {
 	s := c.s
 	connOK := s.cfg.ConnRateLimit <= 0 || c.limit.take(s.cfg.Now(), s.cfg.ConnRateLimit, float64(s.cfg.ConnBurst))
 	if !connOK || !s.ipLimit.allow(c.ip) {
-		c.sendError("rate_limited", c.lang, "")
+		c.sendErr(&textin.Error{Code: textin.CodeRateLimited}, c.language())
 		return
 	}
 	if mt != websocket.TextMessage || !utf8.Valid(data) {
-		c.sendError("binary", c.lang, "")
+		c.sendError("binary", c.language(), "")
 		return
 	}
 	var m inMsg
 	if err := json.Unmarshal(data, &m); err != nil {
-		c.sendError("invalid_json", c.lang, "")
+		c.sendError("invalid_json", c.language(), "")
 		return
 	}
 	if m.Type != "user" {
-		c.sendError("unknown_type", c.lang, m.Type)
+		c.sendError("unknown_type", c.language(), m.Type)
 		return
 	}
-	lang := bot.DetectLang(m.Text)
-	if strings.TrimSpace(m.Text) == "" {
-		lang = c.lang
-	}
-	if err := bot.Validate(m.Text, s.cfg.MaxMessage); err != nil {
-		c.sendErr(err, lang)
-		return
-	}
-	c.lang = lang
 	select {
 	case c.inbox <- m.Text:
 	default:
-		c.sendError("busy", lang, "")
+		c.sendErr(&textin.Error{Code: textin.CodeBusy}, textin.Lang(textin.Clean(m.Text), c.language()))
 	}
+}
+
+func (c *client) language() string {
+	c.langMu.Lock()
+	defer c.langMu.Unlock()
+	return c.lang
+}
+
+func (c *client) setLanguage(lang string) {
+	if lang != "zh" && lang != "en" {
+		return
+	}
+	c.langMu.Lock()
+	defer c.langMu.Unlock()
+	c.lang = lang
 }
 
 // work runs the turns of the connection's conversation, one at a time.
@@ -254,28 +263,30 @@ func (c *client) work() {
 		}
 		ctx, cancel := context.WithTimeout(c.ctx, s.cfg.TurnTimeout)
 		start := time.Now()
-		d, err := s.convs.Turn(ctx, c.id, text, func(piece string) {
-			if piece != "" {
-				c.out(OutMsg{Type: "delta", Text: piece})
-			}
+		d, err := s.engine(ctx, func() (decision.Decision, error) {
+			return s.convs.Turn(ctx, c.id, text, func(piece string) {
+				if piece != "" {
+					c.out(OutMsg{Type: "delta", Text: piece})
+				}
+			})
 		})
 		cancel()
+		c.setLanguage(d.Lang) // set with an error too: the language to tell the user in
 		if err != nil {
 			if c.ctx.Err() != nil {
 				return // the connection is gone
 			}
-			lang := bot.DetectLang(text)
-			if !errors.Is(err, bot.ErrEmpty) && !errors.Is(err, bot.ErrTooLong) && !errors.Is(err, bot.ErrBinary) {
+			if !textin.UserError(err) {
 				s.lg.Error("ws turn", "conn", c.id, "err", err)
 			}
-			c.sendErr(err, lang)
+			c.sendErr(err, c.language())
 			continue
 		}
 		s.lg.Debug("ws turn", "conn", c.id, "code", d.Code, "kind", d.Kind, "took", time.Since(start))
 		d, err = s.record(c.ctx, "ws", s.instance+"/"+c.id, c.ip, text, normalize(d), time.Since(start))
 		if err != nil {
 			s.lg.Error("record", "conn", c.id, "err", err)
-			c.out(OutMsg{Type: "error", Error: "engine", Message: recordFailed(bot.DetectLang(text))})
+			c.sendErr(&textin.Error{Code: textin.CodeNotRecorded}, c.language())
 			continue
 		}
 		c.out(OutMsg{Type: "answer", Decision: &d})
@@ -290,29 +301,17 @@ func (c *client) out(m OutMsg) {
 	}
 }
 
+// sendErr sends err as an error message: textin's code and sentence in lang.
 func (c *client) sendErr(err error, lang string) {
-	code := "engine"
-	switch {
-	case errors.Is(err, bot.ErrEmpty):
-		code = "empty"
-	case errors.Is(err, bot.ErrTooLong):
-		code = "too_long"
-	case errors.Is(err, bot.ErrBinary):
-		code = "binary"
-	}
-	c.out(OutMsg{Type: "error", Error: code, Message: bot.Message(err, lang, c.s.cfg.MaxMessage)})
+	c.out(OutMsg{Type: "error", Error: string(textin.ErrorCode(err)), Message: textin.Message(err, lang)})
 }
 
-// sendError sends an error message of a kind that has no bot error.
+// sendError sends an error message about the websocket protocol itself (a frame that is not
+// the JSON the server takes).
 func (c *client) sendError(code, lang, detail string) {
-	zh := lang == "zh"
+	zh := lang != "en"
 	var msg string
 	switch code {
-	case "rate_limited":
-		msg = "Too many messages: please wait a moment."
-		if zh {
-			msg = "消息太频繁，请稍候再发。"
-		}
 	case "binary":
 		msg = "Binary frames are not accepted: send JSON text like {\"type\":\"user\",\"text\":\"...\"}."
 		if zh {
@@ -324,17 +323,12 @@ func (c *client) sendError(code, lang, detail string) {
 			msg = "JSON 格式无效：请发送 {\"type\":\"user\",\"text\":\"...\"}。"
 		}
 	case "unknown_type":
-		if len(detail) > 40 {
-			detail = detail[:40]
+		if r := []rune(detail); len(r) > 40 {
+			detail = string(r[:40])
 		}
 		msg = fmt.Sprintf("Unknown message type %q: use \"user\".", detail)
 		if zh {
 			msg = fmt.Sprintf("未知的消息类型 %q：请用 \"user\"。", detail)
-		}
-	case "busy":
-		msg = "Still answering your previous message: please wait for it."
-		if zh {
-			msg = "还在回答上一条消息，请稍候。"
 		}
 	}
 	c.out(OutMsg{Type: "error", Error: code, Message: msg})

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"fenlei/bot"
@@ -22,6 +24,8 @@ import (
 	"fenlei/eval"
 	"fenlei/llm"
 	"fenlei/retrieval"
+	"fenlei/score"
+	"fenlei/textin"
 )
 
 // App holds what the commands share: the configuration, the logger, the streams and the engine.
@@ -34,30 +38,59 @@ type App struct {
 	g   *corpus.Guidance
 	idx *retrieval.Index
 	eng *classify.Engine
+	// model replaces the embedded scorer (train builds the engine with an empty one); nil: embedded.
+	model *score.Model
 }
 
-// load builds the corpus, the index and the engine (with the LLM when one is configured).
+// indexed is the embedded data an engine reads: the guidance, the index over its passages and the
+// coding index, and the question lexicon. All of it is read-only once built.
+type indexed struct {
+	g         *corpus.Guidance
+	idx       *retrieval.Index
+	questions []corpus.Synonym
+}
+
+// loadIndexed builds the indexed data once per process (the coding index makes it the slow part of a
+// start). A command calls load once, so this changes nothing for it; the tests, which run fenlei many
+// times in one process, share it. The engine, which holds the logger and the options, is built per App.
+var loadIndexed = sync.OnceValues(func() (indexed, error) {
+	g, err := corpus.Load()
+	if err != nil {
+		return indexed{}, err
+	}
+	lex, err := corpus.Lexicon()
+	if err != nil {
+		return indexed{}, err
+	}
+	entries, err := g.CodingIndex()
+	if err != nil {
+		return indexed{}, err
+	}
+	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: entries})
+	if err != nil {
+		return indexed{}, err
+	}
+	questions, err := corpus.QuestionLexicon()
+	if err != nil {
+		return indexed{}, err
+	}
+	return indexed{g: g, idx: idx, questions: questions}, nil
+})
+
+// load builds the engine (with the LLM when one is configured) over the indexed data.
 func (a *App) load() error {
 	if a.eng != nil {
 		return nil
 	}
-	g, err := corpus.Load()
+	in, err := loadIndexed()
 	if err != nil {
 		return err
 	}
-	lex, err := corpus.Lexicon()
-	if err != nil {
-		return err
+	g, idx, questions := in.g, in.idx, in.questions
+	cfg := classify.Config{Guidance: g, Searcher: idx, Neighbours: idx, Questions: questions, Logger: a.lg, Model: a.model, MaxRunes: cliMaxRunes}
+	if a.cfg.Skip != "" {
+		cfg.SkipRules = strings.Split(a.cfg.Skip, ",")
 	}
-	idx, err := retrieval.New(g, lex, retrieval.Options{})
-	if err != nil {
-		return err
-	}
-	questions, err := corpus.QuestionLexicon()
-	if err != nil {
-		return err
-	}
-	cfg := classify.Config{Guidance: g, Searcher: idx, Questions: questions, Logger: a.lg}
 	if a.cfg.LLMURL != "" {
 		c, err := llm.New(llm.Config{URL: a.cfg.LLMURL, Model: a.cfg.LLMModel, Key: a.cfg.LLMKey,
 			Timeout: a.cfg.LLMTimeout, ResponseFormat: a.cfg.LLMFormat, Logger: a.lg})
@@ -79,11 +112,18 @@ func (a *App) ask(ctx context.Context, args []string) error {
 	if text == "" {
 		return fmt.Errorf("ask: give a description or a question, e.g. fenlei ask 我们给银行做手机APP")
 	}
+	in, err := textin.ParseLang(text, a.maxRunes(), a.cfg.Lang)
+	if err != nil {
+		return userError(err, in.Lang)
+	}
 	if err := a.load(); err != nil {
 		return err
 	}
-	d, err := a.eng.Answer(ctx, text, nil)
+	d, err := a.eng.Answer(ctx, in.Match, nil)
 	if err != nil {
+		if textin.UserError(err) {
+			return userError(err, in.Lang)
+		}
 		return fmt.Errorf("ask: %w", err)
 	}
 	if a.cfg.JSON {
@@ -93,34 +133,137 @@ func (a *App) ask(ctx context.Context, args []string) error {
 	return err
 }
 
-// classifyJSONL reads {"id","text"} lines and writes one Decision per line, in order; a bad line gets a
-// Decision-shaped line with an "error" field and the run goes on.
+// parseJSONLine reads one line of classify --jsonl: {"id": string or number, "text": string}, other
+// fields ignored. The id is returned whenever it can be read, also with an error about the text.
+func parseJSONLine(line string) (id, text string, err *textin.Error) {
+	var fields map[string]json.RawMessage
+	if e := json.Unmarshal([]byte(line), &fields); e != nil {
+		return "", "", textin.JSONError(e)
+	}
+	id, ok := decision.RequestID(fields["id"])
+	if !ok {
+		return "", "", &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemType, Field: "id"}
+	}
+	raw := fields["text"]
+	if t := strings.TrimSpace(string(raw)); t == "" || t == "null" {
+		return id, "", &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemMissing, Field: "text"}
+	}
+	if json.Unmarshal(raw, &text) != nil {
+		return id, "", &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemType, Field: "text"}
+	}
+	return id, text, nil
+}
+
+// cliMaxRunes is the longest text the command line accepts (the web's limit is bot.DefaultMaxMessage).
+const cliMaxRunes = 10000
+
+func (a *App) maxRunes() int { return cliMaxRunes }
+
+// cliError is an input error told to the user in their language; it wraps the textin error.
+type cliError struct {
+	msg string
+	err error
+}
+
+func (e *cliError) Error() string { return e.msg }
+func (e *cliError) Unwrap() error { return e.err }
+
+func userError(err error, lang string) error {
+	return &cliError{msg: textin.Message(err, lang), err: err}
+}
+
+// maxLine is the longest line classify --jsonl reads; the rest of a longer line is skipped.
+const maxLine = 1 << 20
+
+// jsonlJob is one input line of classify --jsonl and where its Decision goes.
+type jsonlJob struct {
+	n       int
+	line    string
+	readErr error
+	out     chan decision.Decision
+}
+
+// classifyJSONL reads {"id","text"} lines and writes one line per input line, in order, classifying
+// --workers lines at a time: a Decision, or for a bad line (blank, not JSON, a wrong type, a text that
+// is empty or too long…) a Decision-shaped line with "error" (for people, in the text's language)
+// and "error_code" (for programs), keeping the id whenever it can be read. The run goes on. A UTF-8
+// byte-order mark before the first line is skipped, and so is whitespace after the last newline.
 func (a *App) classifyJSONL(ctx context.Context) error {
 	if err := a.load(); err != nil {
 		return err
 	}
-	in := bufio.NewReader(a.stdin)
+	workers := a.cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+		if a.cfg.LLMURL != "" {
+			workers = 4 // the LLM's concurrency limit
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan *jsonlJob, workers)
+	order := make(chan *jsonlJob, 2*workers)
+	readErr := make(chan error, 1)
+	go func() { // the reader: lines in order, to the workers and to the writer
+		defer close(order)
+		defer close(jobs)
+		readErr <- a.readJSONL(ctx, jobs, order)
+	}()
+	for range workers {
+		go func() {
+			for j := range jobs {
+				j.out <- a.classifyLine(ctx, j)
+			}
+		}()
+	}
 	out := bufio.NewWriter(a.stdout)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	for n := 1; ; n++ {
-		line, err := readLine(in, 1<<20)
-		if errors.Is(err, io.EOF) && line == "" {
-			return nil
+	for j := range order {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, errLineTooLong) {
-			return fmt.Errorf("classify: line %d: %w", n, err)
+		var d decision.Decision
+		select {
+		case d = <-j.out:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		if strings.TrimSpace(line) == "" && err == nil {
-			continue
-		}
-		d := a.classifyLine(ctx, line, err)
 		if err := enc.Encode(d); err != nil {
 			return err
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return <-readErr
+}
+
+// readJSONL sends every line of stdin to jobs and order, until the input or ctx ends.
+func (a *App) readJSONL(ctx context.Context, jobs, order chan<- *jsonlJob) error {
+	in := bufio.NewReader(a.stdin)
+	for n := 1; ; n++ {
+		line, err := readLine(in, maxLine)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, errLineTooLong) {
+			return fmt.Errorf("classify: line %d: %w", n, err)
+		}
+		if n == 1 {
+			line = strings.TrimPrefix(line, "\ufeff")
+		}
+		if errors.Is(err, io.EOF) && strings.TrimSpace(line) == "" {
+			return nil // nothing after the last newline but whitespace: not a line
+		}
+		j := &jsonlJob{n: n, line: line, readErr: err, out: make(chan decision.Decision, 1)}
+		for _, ch := range []chan<- *jsonlJob{order, jobs} {
+			select {
+			case ch <- j:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
 	}
 }
@@ -128,6 +271,7 @@ func (a *App) classifyJSONL(ctx context.Context) error {
 var errLineTooLong = errors.New("line longer than 1 MiB")
 
 // readLine reads one line of at most max bytes; the rest of a longer line is skipped.
+// The error is io.EOF when the input ended without a newline after this line.
 func readLine(r *bufio.Reader, max int) (string, error) {
 	var b []byte
 	for {
@@ -142,49 +286,47 @@ func readLine(r *bufio.Reader, max int) (string, error) {
 			continue
 		}
 		if len(b) > max {
-			return "", errLineTooLong
+			if err == nil {
+				err = errLineTooLong
+			}
+			return "", errors.Join(errLineTooLong, err)
 		}
 		return strings.TrimRight(string(b), "\r\n"), err
 	}
 }
 
-func (a *App) classifyLine(ctx context.Context, line string, readErr error) decision.Decision {
-	bad := func(id, msg string) decision.Decision {
-		return decision.Decision{ID: id, Error: msg, Path: []string{}, Candidates: []decision.Candidate{},
-			Citations: []decision.Citation{}, Checks: []decision.Check{}, Engine: "offline"}
+// classifyLine is the output line for one input line.
+func (a *App) classifyLine(ctx context.Context, j *jsonlJob) decision.Decision {
+	lang := a.cfg.Lang
+	bad := func(id string, err error) decision.Decision {
+		return decision.Decision{ID: id, Error: textin.Message(err, lang), ErrorCode: string(textin.ErrorCode(err)), Lang: textin.Lang("", lang),
+			Path: []string{}, Candidates: []decision.Candidate{}, Citations: []decision.Citation{}, Checks: []decision.Check{},
+			Engine: engineName(a.cfg)}
 	}
-	if errors.Is(readErr, errLineTooLong) {
-		return bad("", "line longer than 1 MiB")
+	switch {
+	case errors.Is(j.readErr, errLineTooLong):
+		return bad("", &textin.Error{Code: textin.CodeTooLarge, Limit: maxLine})
+	case strings.TrimSpace(j.line) == "":
+		return bad("", &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemBlankLine})
 	}
-	var req struct {
-		ID   json.RawMessage `json:"id"`
-		Text *string         `json:"text"`
+	id, text, perr := parseJSONLine(j.line)
+	if perr != nil {
+		return bad(id, perr)
 	}
-	if err := json.Unmarshal([]byte(line), &req); err != nil {
-		return bad("", `invalid JSON: each line must be an object like {"id": "1", "text": "…"}`)
-	}
-	id := idString(req.ID)
-	if req.Text == nil {
-		return bad(id, `missing "text"`)
-	}
-	d, err := a.eng.Classify(ctx, *req.Text)
+	in, err := textin.ParseLang(text, a.maxRunes(), lang)
+	lang = in.Lang
 	if err != nil {
-		return bad(id, err.Error())
+		return bad(id, err)
+	}
+	d, err := a.eng.Classify(ctx, in.Match)
+	if err != nil {
+		if !textin.UserError(err) {
+			a.lg.Error("classify", "line", j.n, "id", id, "err", err)
+		}
+		return bad(id, err)
 	}
 	d.ID = id
 	return d
-}
-
-// idString echoes a request id: a JSON string as its value, a number as written, null or absent as "".
-func idString(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	if t := strings.TrimSpace(string(raw)); t != "null" {
-		return t
-	}
-	return ""
 }
 
 func (a *App) categories() error {
@@ -204,14 +346,14 @@ func (a *App) categories() error {
 }
 
 func (a *App) search(ctx context.Context, args []string) error {
-	text := strings.Join(args, " ")
+	in, err := textin.ParseLang(strings.Join(args, " "), a.maxRunes(), a.cfg.Lang)
+	if err != nil {
+		return userError(err, in.Lang)
+	}
 	if err := a.load(); err != nil {
 		return err
 	}
-	if err := a.eng.Validate(text); err != nil {
-		return fmt.Errorf("search: %w", err)
-	}
-	res, err := a.idx.Search(ctx, text, 10)
+	res, err := a.idx.Search(ctx, in.Match, 10)
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
@@ -246,14 +388,20 @@ func (a *App) chat(ctx context.Context) error {
 		return err
 	}
 	convs := bot.New(a.eng, bot.Options{Logger: a.lg})
+	convs.Start("cli", a.cfg.Lang)
+	lang := textin.Lang("", a.cfg.Lang)
 	in := bufio.NewReader(a.stdin)
-	fmt.Fprintln(a.stdout, "fenlei chat — describe your service, ask about the guidance, or type help. Ctrl-D to quit.")
+	if lang == "zh" {
+		fmt.Fprintln(a.stdout, "fenlei chat — 描述您的服务、询问指引，或输入“帮助”。Ctrl-D 退出。")
+	} else {
+		fmt.Fprintln(a.stdout, "fenlei chat — describe your service, ask about the guidance, or type help. Ctrl-D to quit.")
+	}
 	for {
 		fmt.Fprint(a.stdout, "> ")
-		line, err := readLine(in, 1<<20)
+		line, err := readLine(in, maxLine)
 		switch {
 		case errors.Is(err, errLineTooLong):
-			fmt.Fprintln(a.stdout, bot.Message(bot.ErrTooLong, "zh", bot.DefaultMaxMessage))
+			fmt.Fprintln(a.stdout, textin.Message(&textin.Error{Code: textin.CodeTooLong, Limit: bot.DefaultMaxMessage}, lang))
 			continue
 		case errors.Is(err, io.EOF) && line == "":
 			fmt.Fprintln(a.stdout)
@@ -262,8 +410,14 @@ func (a *App) chat(ctx context.Context) error {
 			return err
 		}
 		d, terr := convs.Turn(ctx, "cli", line, nil)
+		if d.Lang != "" {
+			lang = d.Lang
+		}
 		if terr != nil {
-			fmt.Fprintln(a.stdout, bot.Message(terr, bot.DetectLang(line), bot.DefaultMaxMessage))
+			if !textin.UserError(terr) {
+				a.lg.Error("chat", "err", terr)
+			}
+			fmt.Fprintln(a.stdout, textin.Message(terr, lang))
 		} else {
 			fmt.Fprintln(a.stdout, d.Text())
 		}
@@ -277,11 +431,10 @@ func (a *App) serve(ctx context.Context) error {
 	if err := a.load(); err != nil {
 		return err
 	}
-	var origins []string
-	for _, o := range strings.Split(a.cfg.AllowedOrigins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			origins = append(origins, o)
-		}
+	origins := splitList(a.cfg.AllowedOrigins)
+	inFlight := a.cfg.MaxInFlight
+	if inFlight <= 0 && a.cfg.LLMURL != "" {
+		inFlight = 16 * runtime.GOMAXPROCS(0) // LLM calls mostly wait on the network
 	}
 	db, err := a.openStore(ctx)
 	if err != nil {
@@ -289,8 +442,9 @@ func (a *App) serve(ctx context.Context) error {
 	}
 	defer db.Close()
 	go a.retain(ctx, db)
-	srv, err := web.New(web.Config{Addr: a.cfg.Addr, Engine: a.eng, Categories: a.g.Classes, Logger: a.lg,
-		AllowedOrigins: origins, RateLimit: a.cfg.RateLimit, MaxConnsPerIP: a.cfg.MaxConnsPerIP,
+	srv, err := web.New(web.Config{Addr: a.cfg.Addr, Engine: a.eng, Categories: a.g.Classes, Guide: a.g, Logger: a.lg,
+		AllowedOrigins: origins, Hosts: splitList(a.cfg.Hosts), RateLimit: a.cfg.RateLimit, Burst: a.cfg.Burst,
+		ConnRateLimit: a.cfg.WSRateLimit, ConnBurst: a.cfg.WSBurst, MaxConnsPerIP: a.cfg.MaxConnsPerIP, MaxInFlight: inFlight,
 		Recorder: db, Lister: db, AdminToken: a.cfg.AdminToken, Auditor: a.eng, AuditClasses: a.g.Classes})
 	if err != nil {
 		return err
@@ -326,8 +480,11 @@ func (a *App) discord(ctx context.Context) error {
 }
 
 func (a *App) eval(ctx context.Context) error {
+	if a.cfg.CV != "" {
+		return a.crossValidate(ctx)
+	}
 	if len(a.cfg.Cases) == 0 {
-		return errors.New("eval: give at least one --cases FILE")
+		return errors.New("eval: give at least one --cases FILE, or --cv author")
 	}
 	if err := a.load(); err != nil {
 		return err
@@ -351,6 +508,12 @@ func (a *App) eval(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return a.report(rep)
+}
+
+// report writes an eval report as text or JSON, then the HTML report, comparison and baseline gate
+// that the flags ask for.
+func (a *App) report(rep *eval.Report) error {
 	if a.cfg.JSON {
 		if err := writeJSON(a.stdout, rep); err != nil {
 			return err
@@ -388,6 +551,17 @@ func (a *App) eval(ctx context.Context) error {
 		return b.Check(rep)
 	}
 	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func engineName(c *Config) string {

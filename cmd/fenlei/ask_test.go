@@ -151,21 +151,25 @@ func TestAskBadInput(t *testing.T) {
 	tests := []struct {
 		name   string
 		args   []string
+		env    map[string]string
 		errHas string
 	}{
 		{name: "no text", args: []string{"ask"}, errHas: "give a description"},
 		{name: "empty text", args: []string{"ask", ""}, errHas: "give a description"},
 		{name: "blank text", args: []string{"ask", "   "}, errHas: "empty"},
 		{name: "punctuation only", args: []string{"ask", "？？！"}, errHas: "empty"},
-		{name: "10001 characters", args: []string{"ask", strings.Repeat("软", 10001)}, errHas: "too long"},
+		{name: "emoji only", args: []string{"ask", "😀🎉"}, errHas: "empty"},
+		{name: "zero-width only", args: []string{"ask", "\u200b\u200d"}, errHas: "empty"},
+		{name: "emoji only, Chinese locale", args: []string{"ask", "😀🎉"}, env: map[string]string{"LANG": "zh_CN.UTF-8"}, errHas: "消息是空的"},
+		{name: "10001 characters", args: []string{"ask", strings.Repeat("软", 10001)}, errHas: "消息太长"},
 		{name: "10001 characters json", args: []string{"ask", "--json", strings.Repeat("a", 10001)}, errHas: "too long"},
-		{name: "NUL bytes", args: []string{"ask", "abc\x00\x01\x02def"}, errHas: "binary"},
-		{name: "invalid UTF-8", args: []string{"ask", "\xff\xfe\xfd软件开发"}, errHas: "binary"},
-		{name: "control characters", args: []string{"ask", "\x01\x02\x03\x04\x05\x06\x07\x08ab"}, errHas: "binary"},
+		{name: "NUL bytes", args: []string{"ask", "abc\x00\x01\x02def"}, errHas: "could not be read"},
+		{name: "invalid UTF-8", args: []string{"ask", "\xff\xfe\xfd软件开发"}, errHas: "could not be read"},
+		{name: "control characters", args: []string{"ask", "\x01\x02\x03\x04\x05\x06\x07\x08ab"}, errHas: "could not be read"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := runFenlei(t, invocation{args: tt.args})
+			got := runFenlei(t, invocation{args: tt.args, env: tt.env})
 			if got.err == nil {
 				t.Fatalf("err = nil, want an error mentioning %q; stdout: %.200s", tt.errHas, got.stdout)
 			}
@@ -190,7 +194,7 @@ func TestAskBadInput(t *testing.T) {
 	})
 }
 
-// TestCandidatesRankedByScore checks CONTRACT.md's "candidates: ranked, best first" against the scores
+// TestCandidatesRankedByScore checks docs/contract.md's "candidates: ranked, best first" against the scores
 // the candidates carry: no candidate may score higher than the one before it.
 func TestCandidatesRankedByScore(t *testing.T) {
 	tests := []struct {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// category is one class as CONTRACT.md lists it; Parent is a pointer to tell a missing key from "".
+// category is one class as docs/contract.md lists it; Parent is a pointer to tell a missing key from "".
 type category struct {
 	Code   string  `json:"code"`
 	Name   string  `json:"name"`
@@ -79,7 +79,7 @@ func TestCategories(t *testing.T) {
 		}
 	})
 	t.Run("json has parent on every class", func(t *testing.T) {
-		// CONTRACT.md: "every class with code, name, name_en, level and parent"; GET /api/categories
+		// docs/contract.md: "every class with code, name, name_en, level and parent"; GET /api/categories
 		// always sends "parent" (empty for major classes).
 		got := runFenlei(t, invocation{args: []string{"categories", "--json"}})
 		if got.err != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"fenlei/decision"
 )
 
 // jsonLine marshals v as one JSON line (without HTML escaping, as a script would write it).
@@ -66,10 +68,32 @@ func TestClassifyJSONL(t *testing.T) {
 			want: []outLine{{id: "r1", code: "I11"}, {id: "r2", code: "OUT"}},
 		},
 		{
-			// Blank lines are skipped (no output line): the assertion documents that choice.
-			name: "blank lines skipped",
+			// Output line N answers input line N: a blank line gets an error line. The final "" is
+			// the text after the last newline, which is not a line.
+			name: "blank lines get error lines",
 			in:   []string{"", `{"id":"a","text":"我们给银行做手机APP"}`, "   ", "\t", `{"id":"b","text":"劳务派遣"}`, ""},
-			want: []outLine{{id: "a", code: "I11"}, {id: "b", code: "OUT"}},
+			want: []outLine{{errHas: "blank"}, {id: "a", code: "I11"}, {errHas: "blank"}, {errHas: "blank"}, {id: "b", code: "OUT"}},
+		},
+		{
+			name: "whitespace after the last newline is not a line",
+			in:   []string{`{"id":"a","text":"劳务派遣"}`, "  \t "},
+			want: []outLine{{id: "a", code: "OUT"}},
+		},
+		{
+			name: "byte-order mark before the first line",
+			in:   []string{"\ufeff" + `{"id":"bom","text":"劳务派遣"}`, `{"id":"b","text":"劳务派遣"}`},
+			want: []outLine{{id: "bom", code: "OUT"}, {id: "b", code: "OUT"}},
+		},
+		{
+			name: "wrong types keep the id",
+			in:   []string{`{"id":7,"text":42}`, `{"id":"s","text":["软件"]}`, `{"id":{"x":1},"text":"软件开发"}`},
+			want: []outLine{{id: "7", errHas: `"text" must be a string`}, {id: "s", errHas: `"text" must be a string`}, {errHas: `"id" must be a string or a number`}},
+		},
+		{
+			name: "odd text is normalised",
+			in: []string{`{"id":"zw","text":"给银行开发手\u200b机A\u200dPP"}`, `{"id":"tw","text":"軟體測試服務，為客戶產品上線前做測試"}`,
+				`{"id":"emoji","text":"😀🎉"}`, `{"id":"fw","text":"ｗｅ　ｂｕｉｌｄ　ｍｏｂｉｌｅ　ａｐｐｓ　ｆｏｒ　ｂａｎｋｓ"}`},
+			want: []outLine{{id: "zw", code: "I11"}, {id: "tw", code: "I11"}, {id: "emoji", errHas: "empty"}, {id: "fw", code: "I11"}},
 		},
 		{
 			name: "bad lines get an error line and the run goes on",
@@ -93,16 +117,16 @@ func TestClassifyJSONL(t *testing.T) {
 				{id: "ok1", code: "I11"},
 				{errHas: "invalid JSON"},
 				{errHas: "invalid JSON"},
-				{id: "m", errHas: `missing "text"`},
-				{id: "n", errHas: `missing "text"`},
+				{id: "m", errHas: `"text" is missing`},
+				{id: "n", errHas: `"text" is missing`},
 				{id: "e", errHas: "empty"},
 				{id: "w", errHas: "empty"},
-				{id: "bin", errHas: "binary"},
+				{id: "bin", errHas: "could not be read"},
 				{errHas: "invalid JSON"},
-				{errHas: "longer than 1 MiB"},
-				{id: "long", errHas: "too long"},
-				{errHas: "JSON"},
-				{errHas: "JSON"},
+				{errHas: "1048576 bytes"},
+				{id: "long", errHas: "消息太长"}, // the text is Chinese: so is its error
+				{errHas: "not a JSON object"},
+				{errHas: "not a JSON object"},
 				{id: "ok2", code: "OUT"},
 			},
 		},
@@ -244,4 +268,59 @@ func TestClassifyJSONLCancelled(t *testing.T) {
 	if n := strings.Count(stdout.String(), "\n"); n > 1 {
 		t.Errorf("%d lines written after cancellation, want at most 1", n)
 	}
+}
+
+// TestClassifyJSONLWorkers: lines classified in parallel come out in input order, the same as one at a time.
+func TestClassifyJSONLWorkers(t *testing.T) {
+	texts := []string{"我们给银行做手机APP", "劳务派遣", "", "we build mobile apps for banks", `not json`, "软件测试服务", "呼叫中心外包"}
+	var in strings.Builder
+	for i := range 35 {
+		if texts[i%len(texts)] == "" || texts[i%len(texts)] == "not json" {
+			in.WriteString(texts[i%len(texts)] + "\n")
+			continue
+		}
+		in.WriteString(jsonLine(t, map[string]any{"id": i, "text": texts[i%len(texts)]}) + "\n")
+	}
+	one := runFenlei(t, invocation{args: []string{"classify", "--workers", "1"}, stdin: in.String()})
+	four := runFenlei(t, invocation{args: []string{"classify", "--workers", "4"}, stdin: in.String()})
+	if one.err != nil || four.err != nil {
+		t.Fatalf("errors: %v, %v", one.err, four.err)
+	}
+	if n := len(outputLines(t, four.stdout)); n != 35 {
+		t.Fatalf("%d output lines, want 35", n)
+	}
+	if one.stdout != four.stdout {
+		t.Errorf("--workers 4 output differs from --workers 1:\n%s\n---\n%s", four.stdout, one.stdout)
+	}
+}
+
+// FuzzParseJSONLine: any line gives a text or a user-facing error, never a panic; a line that has a
+// string or numeric id keeps it.
+func FuzzParseJSONLine(f *testing.F) {
+	for _, s := range []string{`{"id":"a","text":"软件"}`, `{"id":7,"text":42}`, `[1,2]`, `{"text":null}`, `"s"`, `{`,
+		"\ufeff{}", `{"id":{"x":1},"text":"a"}`, `{"id":1e3,"text":""}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		id, text, err := parseJSONLine(line)
+		if err != nil {
+			if err.Message("zh") == "" || err.Message("en") == "" {
+				t.Fatalf("error without a message for %q", line)
+			}
+			if text != "" {
+				t.Fatalf("text %q returned with an error", text)
+			}
+			return
+		}
+		var v struct {
+			ID   json.RawMessage `json:"id"`
+			Text string          `json:"text"`
+		}
+		if e := json.Unmarshal([]byte(line), &v); e != nil || v.Text != text {
+			t.Fatalf("parsed %q as text %q, json says %q (%v)", line, text, v.Text, e)
+		}
+		if want, _ := decision.RequestID(v.ID); want != id {
+			t.Fatalf("id %q, want %q", id, want)
+		}
+	})
 }

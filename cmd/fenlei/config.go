@@ -13,6 +13,7 @@ import (
 type Config struct {
 	JSON  bool
 	JSONL bool
+	Lang  string // "zh" or "en" from LC_ALL, LC_MESSAGES or LANG: the language of messages when the text shows none
 
 	LLMURL, LLMModel, LLMKey string
 	LLMTimeout               time.Duration
@@ -20,8 +21,13 @@ type Config struct {
 
 	Addr           string
 	AllowedOrigins string
+	Hosts          string
 	RateLimit      float64
+	Burst          int
+	WSRateLimit    float64
+	WSBurst        int
 	MaxConnsPerIP  int
+	MaxInFlight    int
 
 	DiscordToken, DiscordGuild, DiscordAPI string
 
@@ -30,6 +36,9 @@ type Config struct {
 	Compare  string
 	Baseline string
 	Workers  int
+	CV       string // eval: cross-validation scheme ("author")
+	Skip     string // eval: rules to leave out, comma-separated (ablation)
+	Out      string // train: where to write the model; audit: the output file
 
 	DB             string        // FENLEI_DB_URL / --db: SQLite file path or postgres:// URL
 	AdminToken     string        // FENLEI_ADMIN_TOKEN: bearer token of the admin routes ("": off)
@@ -37,7 +46,6 @@ type Config struct {
 	retentionErr   error         // FENLEI_RETENTION did not parse
 	FeedbackPerDay int
 	Format         string // records: jsonl or csv
-	Out            string // audit: output file
 }
 
 type multiFlag []string
@@ -46,7 +54,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) {
-	c := &Config{}
+	c := &Config{Lang: localeLang(getenv)}
 	fs := flag.NewFlagSet("fenlei "+cmd, flag.ContinueOnError)
 	key := getenv("FENLEI_LLM_KEY")
 	if key == "" {
@@ -62,6 +70,7 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 		fs.BoolVar(&c.JSON, "json", false, "print JSON")
 	case "classify":
 		fs.BoolVar(&c.JSONL, "jsonl", true, "JSON lines in and out")
+		fs.IntVar(&c.Workers, "workers", 0, "lines classified at once; output stays in input order (default: CPUs; 4 with an LLM)")
 	case "records":
 		fs.StringVar(&c.Format, "format", "jsonl", "jsonl or csv")
 	case "audit":
@@ -70,8 +79,13 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 	case "serve":
 		fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address (127.0.0.1: this machine only; :8080 opens it)")
 		fs.StringVar(&c.AllowedOrigins, "allowed-origins", "", "comma-separated extra origins allowed to open /ws")
-		fs.Float64Var(&c.RateLimit, "rate-limit", 10, "requests per second per client IP (<0: off)")
+		fs.StringVar(&c.Hosts, "hosts", getenv("FENLEI_HOSTS"), "comma-separated host names the server answers to besides IP addresses and localhost (DNS-rebinding guard)")
+		fs.Float64Var(&c.RateLimit, "rate-limit", 10, "API calls, websocket upgrades and messages per second per client IP (<0: off)")
+		fs.IntVar(&c.Burst, "burst", 40, "burst of --rate-limit per client IP")
+		fs.Float64Var(&c.WSRateLimit, "ws-rate-limit", 1, "messages per second per websocket connection (<0: off)")
+		fs.IntVar(&c.WSBurst, "ws-burst", 5, "burst of --ws-rate-limit per connection")
 		fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 50, "open websockets per client IP (<0: unlimited)")
+		fs.IntVar(&c.MaxInFlight, "max-in-flight", 0, "engine calls at once; the rest wait in order (default: 2 per CPU; 16 per CPU with an LLM)")
 	case "discord":
 		fs.StringVar(&c.DiscordToken, "token", getenv("DISCORD_TOKEN"), "bot token")
 		fs.StringVar(&c.DiscordGuild, "guild", getenv("DISCORD_GUILD_ID"), "guild for instant command registration")
@@ -83,9 +97,26 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 		fs.StringVar(&c.Compare, "compare", "", "a previous --json report: list the cases fixed and broken")
 		fs.StringVar(&c.Baseline, "baseline", "", "fail when top-1, top-3 or OUT recall drop below this baseline JSON")
 		fs.IntVar(&c.Workers, "workers", 0, "parallel cases (default: CPUs; 4 with an LLM)")
+		fs.StringVar(&c.Skip, "skip-rules", "", "leave these rules out, comma-separated (ablation): scope,contract,repair,domain,exclusion,clarify")
+		fs.StringVar(&c.CV, "cv", "", "cross-validate over the coding index instead: \"author\" = leave one author out")
+	case "train":
+		fs.StringVar(&c.Out, "o", "classify/model.json", "write the trained scorer here")
 	}
 	storeFlags(c, fs, cmd, getenv)
 	return c, fs
+}
+
+// localeLang is "zh" when the locale (LC_ALL, LC_MESSAGES, LANG, the first set) is Chinese, else "en".
+func localeLang(getenv func(string) string) string {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := getenv(k); v != "" {
+			if strings.HasPrefix(strings.ToLower(v), "zh") {
+				return "zh"
+			}
+			return "en"
+		}
+	}
+	return "en"
 }
 
 func (c *Config) validate() error {

@@ -197,7 +197,7 @@ func TestLLMClassifyJSONL(t *testing.T) {
 	lines := outputLines(t, got.stdout)
 	want := []struct{ id, code, engine, err string }{
 		{"a", "I11", "llm:fake-model", ""},
-		{"b", "", "", `missing "text"`},
+		{"b", "", "", `"text" is missing`},
 		{"c", "OUT", "llm:fake-model", ""},
 	}
 	if len(lines) != len(want) {

@@ -1,5 +1,5 @@
 // Command fenlei tells which category of China's service-outsourcing statistics a service belongs in,
-// and proves it with quotes of the guidance. See README.md and CONTRACT.md.
+// and proves it with quotes of the guidance. See README.md and docs/contract.md.
 //
 //	fenlei ask [--json] TEXT           classify a description or answer a question
 //	fenlei classify --jsonl            JSON lines in, one Decision per line out
@@ -9,6 +9,8 @@
 //	fenlei serve [--addr :8080]        web chat, JSON API and websocket
 //	fenlei discord                     the Discord bot
 //	fenlei eval --cases FILE [--json]  score the engine on a case file
+//	fenlei eval --cv author            leave-one-author-out cross-validation over the coding index
+//	fenlei train [-o FILE]             fit the scorer on the coding index
 //	fenlei audit [-o OUT] FILE         review filings (CSV or XLSX)
 //	fenlei records [--format csv]      export the record of answers
 //	fenlei feedback export             corrections as eval cases
@@ -47,13 +49,19 @@ const usage = `fenlei — China service-outsourcing statistics classifier (Opera
 
 Usage:
   fenlei ask [--json] TEXT            classify a description, or answer a question about the guidance
-  fenlei classify --jsonl             read {"id","text"} JSON lines on stdin, write one Decision per line
+  fenlei classify --jsonl [--workers N]
+                                      read {"id","text"} JSON lines on stdin, write one line per input line,
+                                      in order (N lines at once; default: CPUs)
   fenlei categories [--json]          list the taxonomy (3 classes, 9 middle classes, 45 sub-classes)
   fenlei search [--json] TEXT         ranked categories and passages for a query
   fenlei chat                         a conversation in the terminal (help, why not X, follow-ups)
   fenlei serve [--addr :8080]         web chat, JSON API and websocket on one port
+                                      [--hosts NAMES] [--rate-limit 10] [--burst 40] [--ws-rate-limit 1]
+                                      [--ws-burst 5] [--max-conns-per-ip 50] [--max-in-flight N]
   fenlei discord                      the Discord bot (DISCORD_TOKEN, DISCORD_GUILD_ID)
   fenlei eval --cases FILE [--cases FILE2] [--json] [--report out.html] [--compare prev.json] [--baseline FILE]
+  fenlei eval --cv author [--json]    leave-one-author-out cross-validation over the coding index
+  fenlei train [-o classify/model.json]  fit the scorer on the coding index (deterministic)
   fenlei audit [-o OUT] FILE          review filings (CSV or XLSX; OUT .xlsx or .csv, default FILE.reviewed.xlsx)
   fenlei records [--db DB] [--format jsonl|csv]   export the record of answers, one per line/row
   fenlei feedback export [--db DB]    write the corrections users gave as eval cases (JSON lines)
@@ -80,7 +88,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "ask", "classify", "categories", "search", "chat", "serve", "discord", "eval", "audit", "records", "feedback":
+	case "ask", "classify", "categories", "search", "chat", "serve", "discord", "eval", "train", "audit", "records", "feedback":
 	default:
 		fmt.Fprintf(stderr, "fenlei: unknown command %q\n\n%s", cmd, usage)
 		return errUsage
@@ -113,6 +121,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return app.serve(ctx)
 	case "discord":
 		return app.discord(ctx)
+	case "train":
+		return app.train(ctx)
 	case "audit":
 		return app.audit(ctx, fs.Args())
 	case "records":

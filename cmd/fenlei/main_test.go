@@ -81,7 +81,7 @@ func guidance(t *testing.T) *corpus.Guidance {
 	return guide
 }
 
-// decisionKeys are the fields every Decision has (CONTRACT.md), even when empty.
+// decisionKeys are the fields every Decision has (docs/contract.md), even when empty.
 var decisionKeys = []string{"code", "name", "path", "confidence", "candidates", "citations", "checks",
 	"question", "answer", "engine"}
 

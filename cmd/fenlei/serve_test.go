@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fenlei/bot/web/webload"
 )
 
 // serving finds the bound address in the server's info log ("msg=serving addr=127.0.0.1:PORT"):
@@ -166,7 +168,6 @@ func TestServe(t *testing.T) {
 			{"too long", "POST", "/api/classify", "application/json", `{"text":"` + strings.Repeat("软", 10001) + `"}`, http.StatusUnprocessableEntity},
 			{"binary", "POST", "/api/classify", "application/json", `{"text":"\u0000\u0001\u0002abc"}`, http.StatusUnprocessableEntity},
 			{"body over 64 KiB", "POST", "/api/classify", "application/json", `{"text":"` + strings.Repeat("a", 70<<10) + `"}`, http.StatusRequestEntityTooLarge},
-			{"wrong content type", "POST", "/api/classify", "text/plain", `{"text":"我们给银行做手机APP"}`, http.StatusUnsupportedMediaType},
 			{"GET classify", "GET", "/api/classify", "", "", http.StatusMethodNotAllowed},
 		}
 		for _, tt := range tests {
@@ -226,5 +227,35 @@ func TestServeBadOrigins(t *testing.T) {
 	got := runFenlei(t, invocation{args: []string{"serve", "--addr", "127.0.0.1:0", "--allowed-origins", "*"}})
 	if got.err == nil || errors.Is(got.err, errUsage) {
 		t.Fatalf("--allowed-origins '*': err = %v, want a configuration error", got.err)
+	}
+}
+
+// TestServeLimitFlags: --hosts, --ws-rate-limit and --ws-burst reach the server.
+func TestServeLimitFlags(t *testing.T) {
+	var stderr syncBuffer
+	base, _, _, _ := startServe(t, &stderr, "--hosts", "fenlei.example.org", "--ws-rate-limit", "0.001", "--ws-burst", "1")
+	for host, want := range map[string]int{"fenlei.example.org": 200, "localhost": 200, "rebind.attacker.example": 403} {
+		req, err := http.NewRequestWithContext(t.Context(), "GET", base+"/healthz", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %s: status %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+	// One message per connection passes (the burst); the second, right after, is refused.
+	res, err := webload.Run(t.Context(), webload.Options{URL: "ws" + strings.TrimPrefix(base, "http") + "/ws",
+		Conns: 1, Turns: 2, Text: "为银行定制开发信贷管理软件", Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Answers != 1 || res.ByKind["rate_limited"] != 1 {
+		t.Errorf("answers %d, errors %v; want 1 answer and 1 rate_limited", res.Answers, res.ByKind)
 	}
 }

@@ -1,0 +1,437 @@
+package classify
+
+import (
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"fenlei/corpus"
+	"fenlei/decision"
+	"fenlei/retrieval"
+	"fenlei/score"
+	"fenlei/textin"
+)
+
+// Neighbourer finds coding-index entries near a text; *retrieval.Index satisfies it.
+type Neighbourer interface {
+	Neighbours(ctx context.Context, text string, k int, exclude string) ([]retrieval.Neighbour, error)
+	NeighboursOf(ctx context.Context, terms []string, k int, exclude string) ([]retrieval.Neighbour, error)
+	Entries() []corpus.Entry
+}
+
+var _ Neighbourer = (*retrieval.Index)(nil)
+
+//go:embed model.json
+var modelJSON []byte
+
+// DefaultModel returns the embedded scorer (classify/model.json, written by `fenlei train`).
+func DefaultModel() (*score.Model, error) {
+	var m score.Model
+	if err := json.Unmarshal(modelJSON, &m); err != nil {
+		return nil, fmt.Errorf("classify.DefaultModel: %w", err)
+	}
+	if len(m.W) != len(featureNames) {
+		return nil, fmt.Errorf("classify.DefaultModel: %d weights for %d features: retrain with `fenlei train`", len(m.W), len(featureNames))
+	}
+	return &m, nil
+}
+
+// neighboursK is how many coding-index entries vote.
+const neighboursK = 20
+
+// The scorer's per-label features, in order. Each is in [0,1].
+//   - knn_vote, knn_top, knn_max: the nearest coding-index entries by the words that say something about a
+//     service (see scorer.informative): the label's share of the neighbours' similarity (BM25 relative to
+//     the nearest), whether the nearest has the label, and the label's best neighbour's relative similarity;
+//   - knn_full_vote, knn_full_top, knn_full_max: the same for neighbours found by the whole text;
+//   - guide, guide_top: the guidance retrieval's relative category score, and whether the label is its best;
+//   - nb: the naive-Bayes posterior over character bigrams and English words of the coding index;
+//   - scope_out: for OUT, a scope clause (section 一, exclusions that send nowhere) is affirmed;
+//   - excl_in: an exclusion of another class that the text matches redirects to the label;
+//   - excl_out: the text matches an exclusion of the label's own class.
+//
+// Both neighbour queries are kept because leave-one-author-out cross-validation measured them good at
+// different things: the informative words at contract and tender excerpts and company profiles, where
+// boilerplate would otherwise decide who is near; the whole text at keywords and short sentences.
+const (
+	fKnnVote = iota
+	fKnnTop
+	fKnnMax
+	fFullVote
+	fFullTop
+	fFullMax
+	fGuide
+	fGuideTop
+	fNB
+	fScopeOut
+	fExclIn
+	fExclOut
+	nFeatures
+)
+
+var featureNames = []string{"knn_vote", "knn_top", "knn_max", "knn_full_vote", "knn_full_top", "knn_full_max",
+	"guide", "guide_top", "nb", "scope_out", "excl_in", "excl_out"}
+
+// scorer holds what the learned scorer needs at query time.
+type scorer struct {
+	nbr     Neighbourer
+	nb      *score.NB
+	model   *score.Model
+	labels  []string // the 45 sub-classes and OUT, sorted
+	li      map[string]int
+	informs map[string]bool // tokens that say something about a service (see informative)
+}
+
+func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
+	var labels []string
+	for _, c := range g.Subclasses() {
+		labels = append(labels, c.Code)
+	}
+	labels = append(labels, decision.OUT)
+	sort.Strings(labels)
+	sc := &scorer{nbr: nbr, nb: score.NewNB(labels, 0.1), model: m, labels: labels, li: map[string]int{}, informs: map[string]bool{}}
+	for i, l := range labels {
+		sc.li[l] = i
+	}
+	perLabel := make([]float64, len(labels))
+	counts := map[string][]float64{}
+	for _, e := range nbr.Entries() {
+		ts := tokens(textin.MatchForm(e.Text))
+		sc.nb.Add(e.Author, e.Code, ts)
+		l := sc.li[e.Code]
+		perLabel[l]++
+		for _, t := range ts {
+			row := counts[t]
+			if row == nil {
+				row = make([]float64, len(labels))
+				counts[t] = row
+			}
+			row[l]++
+		}
+	}
+	min := threshold("informative_min_share")
+	function := strings.Join(voc.clauses.Terms["function_chars"], "")
+	for t, row := range counts {
+		sum, top, df := 0.0, 0.0, 0.0
+		for l, c := range row {
+			df += c
+			r := c / math.Max(perLabel[l], 1)
+			sum += r
+			top = math.Max(top, r)
+		}
+		if df >= 2 && top/sum >= min && !strings.ContainsAny(t, function) {
+			sc.informs[t] = true
+		}
+	}
+	return sc
+}
+
+// informative counts the tokens of text that say something about the service: tokens that at least two
+// coding-index entries use and whose use leans towards some labels (the label that uses the token most,
+// relative to its size, has at least informative_min_share of the token's use). "保洁", "payroll" and
+// "warehouse" inform; "服务", "outsourcing", "公司" do not, nor bigrams with a function character
+// (pronouns and particles: "我们", "们公").
+func (sc *scorer) informative(text string) int { return len(sc.informing(tokens(text))) }
+
+// informing keeps the tokens that say something about a service.
+func (sc *scorer) informing(ts []string) []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		if sc.informs[t] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// tokens are the naive-Bayes features of a text: its CJK bigrams and English words, each once.
+func tokens(text string) []string {
+	gs := bigrams(retrieval.Normalize(text))
+	out := make([]string, 0, len(gs))
+	for g := range gs {
+		out = append(out, g)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// evidence is the scorer's view of one text.
+type evidence struct {
+	features [][]float64
+	nbrs     []retrieval.Neighbour
+}
+
+// features computes every label's feature row for the text in st; exclude leaves an author's entries out.
+func (sc *scorer) features(ctx context.Context, st *state, exclude string) (evidence, error) {
+	rows := make([][]float64, len(sc.labels))
+	for i := range rows {
+		rows[i] = make([]float64, nFeatures)
+	}
+	all := tokens(focus(st.text))
+	terms := sc.informing(all)
+	var nbrs, full []retrieval.Neighbour
+	var err error
+	if len(terms) > 0 {
+		if nbrs, err = sc.nbr.NeighboursOf(ctx, terms, neighboursK, exclude); err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
+			return evidence{}, err
+		}
+	}
+	if full, err = sc.nbr.Neighbours(ctx, focus(st.text), neighboursK, exclude); err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
+		return evidence{}, err
+	}
+	if len(nbrs) == 0 {
+		nbrs = full
+	}
+	sc.vote(rows, nbrs, fKnnVote)
+	sc.vote(rows, full, fFullVote)
+	for i, c := range st.res.Categories {
+		if j, ok := sc.li[c.Code]; ok {
+			rows[j][fGuide] = c.Score
+			if i == 0 {
+				rows[j][fGuideTop] = 1
+			}
+		}
+	}
+	for j, p := range sc.nb.Posterior(all, exclude) {
+		rows[sc.li[sc.nb.Labels()[j]]][fNB] = p
+	}
+	if _, ok := st.scopeMatch(); ok {
+		rows[sc.li[decision.OUT]][fScopeOut] = 1
+	}
+	for _, code := range sc.shortlist(rows, 6) {
+		if code == decision.OUT {
+			continue
+		}
+		p, ok := st.matchedExclusion(code)
+		if !ok {
+			continue
+		}
+		rows[sc.li[code]][fExclOut] = 1
+		to := st.resolveTargets(p.Targets)
+		if len(p.Targets) == 0 {
+			to = st.bestNamed(p)
+		}
+		if follow, ok := contradictions[p.Ref]; ok {
+			to = follow.code
+		}
+		if len(p.Targets) == 0 && selfService(p.Text) && st.has(inHouse) {
+			to = decision.OUT
+		}
+		if j, ok := sc.li[to]; ok && to != code {
+			rows[j][fExclIn] = 1
+		}
+	}
+	return evidence{features: rows, nbrs: nbrs}, nil
+}
+
+// vote sets the three neighbour features that start at f: the label's share of the neighbours'
+// similarity, whether the nearest has the label, and the label's best relative similarity.
+func (sc *scorer) vote(rows [][]float64, nbrs []retrieval.Neighbour, f int) {
+	if len(nbrs) == 0 {
+		return
+	}
+	top, sum := nbrs[0].Score, 0.0
+	seen := map[int]bool{}
+	for i, n := range nbrs {
+		w := n.Score / top
+		sum += w
+		j, ok := sc.li[n.Code]
+		if !ok {
+			continue
+		}
+		seen[j] = true
+		rows[j][f] += w
+		rows[j][f+2] = math.Max(rows[j][f+2], w)
+		if i == 0 {
+			rows[j][f+1] = 1
+		}
+	}
+	for j := range seen {
+		rows[j][f] /= sum
+	}
+}
+
+// shortlist returns the n labels with the most neighbour and retrieval evidence.
+func (sc *scorer) shortlist(rows [][]float64, n int) []string {
+	idx := make([]int, len(rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	ev := func(i int) float64 { return rows[i][fKnnVote] + rows[i][fFullVote] + rows[i][fGuide] + rows[i][fNB] }
+	sort.SliceStable(idx, func(a, b int) bool { return ev(idx[a]) > ev(idx[b]) })
+	out := make([]string, 0, n)
+	for _, i := range idx[:n] {
+		if ev(i) > 0 {
+			out = append(out, sc.labels[i])
+		}
+	}
+	return out
+}
+
+// labelProb is one label with its calibrated probability.
+type labelProb struct {
+	Code string
+	P    float64
+}
+
+// rank turns feature rows into labels ranked by the model's probability, best first.
+func (sc *scorer) rank(m *score.Model, rows [][]float64) []labelProb {
+	ps := m.Probs(sc.labels, rows)
+	out := make([]labelProb, len(ps))
+	for i, p := range ps {
+		out[i] = labelProb{Code: sc.labels[i], P: p}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].P > out[b].P })
+	return out
+}
+
+// scoredSuggestion is the offline engine's suggestion: the scorer's best label, its probability as the
+// confidence, the ranked labels as candidates, and the deciding neighbour's ref cited.
+func (s *state) scoredSuggestion(ranked []labelProb, ev evidence) {
+	s.probs = ranked
+	s.code, s.conf = ranked[0].Code, ranked[0].P
+	// The passage that decided the nearest entry of the chosen label is the evidence to cite.
+	for _, n := range ev.nbrs {
+		if n.Code == s.code {
+			s.entryRef = n.Ref
+			break
+		}
+	}
+	if s.informative == 0 || (s.informative == 1 && s.conf < threshold("thin_min_p")) {
+		// Too little is said to classify: the clarifying rule asks what the service is.
+		s.check(decision.Check{Rule: "clarify", Status: "flagged", From: s.code,
+			Detail: fmt.Sprintf("the text has %d informative word(s): no service is described", s.informative)})
+		s.code = ""
+		return
+	}
+	if s.code == decision.OUT {
+		if c, ok := s.scopeMatch(); ok {
+			s.check(decision.Check{Rule: "scope", Status: "out", To: decision.OUT, Ref: c.Refs[0], Detail: c.Name})
+			s.cite(c.Refs...)
+		} else if s.entryRef != "" {
+			s.cite(s.entryRef)
+		}
+		s.fixed = true
+		s.reason = s.outReason()
+	}
+}
+
+// outReason explains an OUT decision from the clause cited first.
+func (s *state) outReason() string {
+	if len(s.cites) == 0 {
+		return ""
+	}
+	p, _ := s.g.Passage(s.cites[0])
+	return msg("out_clause", s.lang, p.Text, p.Ref)
+}
+
+// Train computes out-of-fold features for every coding-index entry (its own author's entries left out
+// of the neighbours and the naive Bayes), fits the scorer on them, and calibrates its temperature on
+// leave-one-author-out predictions. The result is deterministic for the same data.
+func (e *Engine) Train(ctx context.Context, opt score.FitOptions) (*score.Model, error) {
+	exs, authors, err := e.Examples(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := score.Fit(featureNames, exs, opt)
+	if err != nil {
+		return nil, err
+	}
+	var raw [][]float64
+	var gold []int
+	for _, a := range uniq(authors) {
+		fm, err := score.Fit(featureNames, pick(exs, authors, a, false), opt)
+		if err != nil {
+			return nil, err
+		}
+		for _, ex := range pick(exs, authors, a, true) {
+			raw = append(raw, fm.Scores(ex.Labels, ex.Features))
+			gold = append(gold, ex.Gold)
+		}
+	}
+	m.Temperature = score.FitTemperature(raw, gold)
+	m.Data = DataHash(e.sc.nbr.Entries())
+	return m, nil
+}
+
+// FoldModel fits the scorer on every author's entries but one (leave-one-author-out), with the
+// temperature of full, for cross-validation.
+func (e *Engine) FoldModel(exs []score.Example, authors []string, leftOut string, full *score.Model, opt score.FitOptions) (*score.Model, error) {
+	m, err := score.Fit(featureNames, pick(exs, authors, leftOut, false), opt)
+	if err != nil {
+		return nil, err
+	}
+	m.Temperature = full.Temperature
+	return m, nil
+}
+
+// Examples computes the training examples of the coding index and each one's author.
+func (e *Engine) Examples(ctx context.Context) ([]score.Example, []string, error) {
+	if e.sc == nil {
+		return nil, nil, errors.New("classify.Examples: no coding index")
+	}
+	entries := e.sc.nbr.Entries()
+	exs := make([]score.Example, 0, len(entries))
+	authors := make([]string, 0, len(entries))
+	for _, en := range entries {
+		st, err := e.newState(ctx, textin.MatchForm(en.Text))
+		if err != nil {
+			return nil, nil, fmt.Errorf("classify.Examples: %s line %d: %w", en.Author, en.Line, err)
+		}
+		ev, err := e.sc.features(ctx, st, en.Author)
+		if err != nil {
+			return nil, nil, err
+		}
+		exs = append(exs, score.Example{Labels: e.sc.labels, Features: ev.features, Gold: e.sc.li[en.Code]})
+		authors = append(authors, en.Author)
+	}
+	return exs, authors, nil
+}
+
+func pick(exs []score.Example, authors []string, a string, want bool) []score.Example {
+	var out []score.Example
+	for i, ex := range exs {
+		if (authors[i] == a) == want {
+			out = append(out, ex)
+		}
+	}
+	return out
+}
+
+func uniq(xs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DataHash identifies the training data of a model: the coding index's entries (author, code, ref, text),
+// the clause data (corpus/clauses.yaml: its patterns and thresholds shape the features) and the feature
+// set. A model whose Data differs from DataHash of the embedded data is stale: `fenlei train` refits it.
+func DataHash(entries []corpus.Entry) string {
+	var b strings.Builder
+	b.WriteString(strings.Join(featureNames, ","))
+	b.Write(corpus.ClausesSource())
+	for _, e := range entries {
+		fmt.Fprintf(&b, "\n%s\t%s\t%s\t%s", e.Author, e.Code, e.Ref, e.Text)
+	}
+	return hashString(b.String())
+}
+
+func hashString(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}

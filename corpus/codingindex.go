@@ -1,0 +1,136 @@
+package corpus
+
+import (
+	"bufio"
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+)
+
+//go:embed codingindex/*.jsonl
+var codingIndexFS embed.FS
+
+// OUT is the code of an activity the guidance does not count as service outsourcing at all.
+const OUT = "OUT"
+
+// Entry is one row of the coding index: a real-world wording of a service, the code it belongs in, and the
+// passage of the guidance that decides it. Entries are written from the guidance alone by independent
+// authors, one file each (corpus/codingindex/<author>.jsonl).
+type Entry struct {
+	Text     string `json:"text"`
+	Code     string `json:"code"`     // a sub-class code (I11…K39) or OUT
+	Ref      string `json:"ref"`      // the deciding passage, e.g. "I13.exclude.2"
+	Lang     string `json:"lang"`     // zh, zh-Hant, en or mixed
+	Register string `json:"register"` // see Registers
+	Author   string `json:"author"`   // the file's author id
+	Line     int    `json:"-"`        // 1-based line in its file
+}
+
+// Langs and Registers are the closed sets an entry's lang and register are drawn from.
+var (
+	Langs     = []string{"zh", "zh-Hant", "en", "mixed"}
+	Registers = []string{"keyword", "colloquial", "question", "formal", "profile", "news", "contract", "tender", "typo"}
+)
+
+// CodingIndex loads and validates the embedded coding index (every corpus/codingindex/*.jsonl), in file
+// then line order. See ParseCodingIndex for what is checked.
+func (g *Guidance) CodingIndex() ([]Entry, error) {
+	names, err := fs.Glob(codingIndexFS, "codingindex/*.jsonl")
+	if err != nil {
+		return nil, fmt.Errorf("corpus.CodingIndex: %w", err)
+	}
+	sort.Strings(names)
+	var out []Entry
+	seen := map[string]bool{}
+	for _, name := range names {
+		b, err := codingIndexFS.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("corpus.CodingIndex: %w", err)
+		}
+		author := strings.TrimSuffix(path.Base(name), ".jsonl")
+		es, err := g.ParseCodingIndex(b, author)
+		if err != nil {
+			return nil, fmt.Errorf("corpus.CodingIndex: %s: %w", name, err)
+		}
+		for _, e := range es {
+			// Two authors may write the same short wording independently; the first is kept, so that no
+			// wording is its own neighbour across authors in cross-validation.
+			if key := squash(strings.ToLower(e.Text)); !seen[key] {
+				seen[key] = true
+				out = append(out, e)
+			}
+		}
+	}
+	return out, nil
+}
+
+// ParseCodingIndex strictly parses one author's JSON lines: unknown or missing fields, a code that is not
+// a sub-class or OUT, a ref that is not a passage of the guidance, a lang or register outside the closed
+// sets, an author other than the file's, an empty text or a blank line are errors naming the line.
+func (g *Guidance) ParseCodingIndex(data []byte, author string) ([]Entry, error) {
+	var out []Entry
+	dup := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			return nil, fmt.Errorf("line %d: blank line", n)
+		}
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		var e Entry
+		if err := dec.Decode(&e); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		e.Line = n
+		if dup[e.Text] {
+			return nil, fmt.Errorf("line %d: the same text as an earlier line", n)
+		}
+		dup[e.Text] = true
+		if err := g.validEntry(e, author); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (g *Guidance) validEntry(e Entry, author string) error {
+	switch {
+	case strings.TrimSpace(e.Text) == "":
+		return fmt.Errorf("empty text")
+	case e.Author != author:
+		return fmt.Errorf("author %q in a file of %q", e.Author, author)
+	case !contains(Langs, e.Lang):
+		return fmt.Errorf("lang %q not one of %v", e.Lang, Langs)
+	case !contains(Registers, e.Register):
+		return fmt.Errorf("register %q not one of %v", e.Register, Registers)
+	}
+	if e.Code != OUT {
+		if c, ok := g.Class(e.Code); !ok || c.Level != Sub || c.Code != e.Code {
+			return fmt.Errorf("code %q is not a sub-class or OUT", e.Code)
+		}
+	}
+	if _, ok := g.Passage(e.Ref); !ok {
+		return fmt.Errorf("ref %q is not a passage of the guidance", e.Ref)
+	}
+	return nil
+}
+
+func contains(set []string, s string) bool {
+	for _, x := range set {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

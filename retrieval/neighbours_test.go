@@ -1,0 +1,69 @@
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"fenlei/corpus"
+)
+
+func TestNeighbours(t *testing.T) {
+	g, err := corpus.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := []corpus.Entry{
+		{Text: "给银行开发手机银行APP", Code: "I11", Ref: "I11.typical.4", Author: "a"},
+		{Text: "为连锁超市开发会员小程序", Code: "I11", Ref: "I11.typical.4", Author: "b"},
+		{Text: "写字楼保洁和保安服务", Code: "OUT", Ref: "B19.exclude.1", Author: "a"},
+		{Text: "payroll processing for a retailer", Code: "B11", Ref: "B11.def", Author: "b"},
+	}
+	x, err := New(g, nil, Options{Entries: entries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	ctx := t.Context()
+	tests := []struct {
+		name, text, exclude string
+		want                []int // entry indexes, best first
+	}{
+		{"nearest first", "我们给保险公司开发APP", "", []int{0}},
+		{"author left out", "我们给保险公司开发APP", "a", []int{1}},
+		{"english words", "payroll for a factory", "", []int{3}},
+		{"cleaning", "商场保洁", "", []int{2}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := x.Neighbours(ctx, tc.text, 2, tc.exclude)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 || got[0].Entry != tc.want[0] {
+				t.Fatalf("Neighbours(%q) = %+v, want entry %d first", tc.text, got, tc.want[0])
+			}
+			for _, n := range got {
+				if tc.exclude != "" && entries[n.Entry].Author == tc.exclude {
+					t.Errorf("entry %d by the excluded author returned", n.Entry)
+				}
+				if n.Code != entries[n.Entry].Code || n.Ref != entries[n.Entry].Ref {
+					t.Errorf("neighbour %+v does not carry its entry's code and ref", n)
+				}
+			}
+		})
+	}
+	if _, err := x.Neighbours(ctx, "！？。", 3, ""); !errors.Is(err, ErrEmptyQuery) {
+		t.Errorf("empty query: err = %v, want ErrEmptyQuery", err)
+	}
+	// Passage search is the same with or without a coding index: entries never answer it.
+	res, err := x.Search(context.Background(), "写字楼保洁", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Passages {
+		if _, ok := g.Passage(p.Ref); !ok {
+			t.Errorf("passage search returned %q, not a passage", p.Ref)
+		}
+	}
+}
