@@ -255,6 +255,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	cmds := b.commands()
 	if _, err := b.s.ApplicationCommandBulkOverwrite(appID, b.cfg.GuildID, cmds, discordgo.WithContext(ctx)); err != nil {
 		b.shutdown()
+		if ctx.Err() != nil {
+			// Stopped while registering: a shutdown, not a failure.
+			b.lg.Info("discord stopped before its commands were registered")
+			return nil
+		}
 		return fmt.Errorf("discord.Run: register commands: %w", err)
 	}
 	b.lg.Info("discord ready", "user", userID, "application", appID, "guild", b.cfg.GuildID, "commands", len(cmds))

@@ -499,6 +499,21 @@ func TestShutdown(t *testing.T) {
 	}
 }
 
+// TestShutdownWhileRegistering: a stop that comes while the commands are being registered is a
+// clean shutdown, not a start-up failure.
+func TestShutdownWhileRegistering(t *testing.T) {
+	fake := newFakeDiscord(t)
+	fake.mu.Lock()
+	fake.holdCommands = true
+	fake.mu.Unlock()
+	cancel, runErr := runBot(t, fake, &fakeEngine{}, testLogger(t))
+	fake.waitCalls("global command registration", 1, isCall("PUT", "applications/200/commands"))
+	cancel()
+	if err := <-runErr; err != nil {
+		t.Fatalf("Run: %v, want nil after a stop during registration", err)
+	}
+}
+
 // TestRunErrors: Run reports a gateway it cannot reach and a token Discord refuses.
 // runBot runs a bot with the defaults against fake until the test ends or cancel is called; Run's
 // error arrives on runErr.
