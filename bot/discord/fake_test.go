@@ -38,9 +38,9 @@ type fakeDiscord struct {
 	// holdCommands, when set, keeps the command registration (PUT …/commands) unanswered until
 	// the client gives up on it, as a slow Discord would.
 	holdCommands bool
-	heartbeats      int
-	threads         int
-	messages        int
+	heartbeats   int
+	threads      int
+	messages     int
 }
 
 // threadChannel is a channel that is itself a (user's) thread: Discord refuses to open a
