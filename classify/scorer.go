@@ -89,6 +89,7 @@ type scorer struct {
 	labels  []string // the 45 sub-classes and OUT, sorted
 	li      map[string]int
 	informs map[string]bool // tokens that say something about a service (see informative)
+	content map[string]bool // tokens that lean to some labels at all: the words of a description
 }
 
 func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
@@ -98,7 +99,7 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 	}
 	labels = append(labels, decision.OUT)
 	sort.Strings(labels)
-	sc := &scorer{nbr: nbr, nb: score.NewNB(labels, 0.1), model: m, labels: labels, li: map[string]int{}, informs: map[string]bool{}}
+	sc := &scorer{nbr: nbr, nb: score.NewNB(labels, 0.1), model: m, labels: labels, li: map[string]int{}, informs: map[string]bool{}, content: map[string]bool{}}
 	for i, l := range labels {
 		sc.li[l] = i
 	}
@@ -107,9 +108,17 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 	}
 	min := threshold("informative_min_share")
 	function := strings.Join(voc.clauses.Terms["function_chars"], "")
+	content := threshold("content_min_share")
 	sc.nb.Vocabulary(func(t string) {
-		if n, top := sc.nb.Lean(t); n >= 2 && top >= min && !strings.ContainsAny(t, function) {
+		n, top := sc.nb.Lean(t)
+		if n < 2 || strings.ContainsAny(t, function) {
+			return
+		}
+		if top >= min {
 			sc.informs[t] = true
+		}
+		if top >= content {
+			sc.content[t] = true
 		}
 	})
 
@@ -122,6 +131,18 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 // "warehouse" inform; "服务", "outsourcing", "公司" do not, nor bigrams with a function character
 // (pronouns and particles: "我们", "们公").
 func (sc *scorer) informative(text string) int { return len(sc.informing(tokens(text))) }
+
+// contentWords counts the tokens of text that lean to some labels (content_min_share): fewer than two
+// means the text names no service ("中心", "我们公司"), and one needs a clear winner.
+func (sc *scorer) contentWords(text string) int {
+	n := 0
+	for _, t := range tokens(text) {
+		if sc.content[t] {
+			n++
+		}
+	}
+	return n
+}
 
 // informing keeps the tokens that say something about a service.
 func (sc *scorer) informing(ts []string) []string {
@@ -150,7 +171,10 @@ func (sc *scorer) features(ctx context.Context, st *state, exclude string) (evid
 	for i := range rows {
 		rows[i] = make([]float64, nFeatures)
 	}
-	all := tokens(focus(st.text))
+	// The coding index reads the whole description, client included: who the service is for tells a
+	// counted service (for a bank) from in-house work or a sale to consumers. (The guidance retrieval
+	// reads focus(text), without the client, whose industry would pull it to that industry's classes.)
+	all := tokens(st.text)
 	terms := sc.informing(all)
 	var nbrs, full []retrieval.Neighbour
 	var err error
@@ -159,7 +183,7 @@ func (sc *scorer) features(ctx context.Context, st *state, exclude string) (evid
 			return evidence{}, err
 		}
 	}
-	if full, err = sc.nbr.Neighbours(ctx, focus(st.text), neighboursK, exclude); err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
+	if full, err = sc.nbr.Neighbours(ctx, st.text, neighboursK, exclude); err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
 		return evidence{}, err
 	}
 	if len(nbrs) == 0 {

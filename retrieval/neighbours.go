@@ -118,7 +118,7 @@ func (x *entryIndex) search(ctx context.Context, qtf map[string]float64, k int, 
 		if exclude != "" && x.authors[d] == exclude {
 			continue
 		}
-		n := Neighbour{Entry: int(d), Score: math.Round(acc[d]*1e9) / 1e9}
+		n := Neighbour{Entry: int(d), Score: round9(acc[d])}
 		if len(out) == k && !better(n, out[k-1]) {
 			continue
 		}

@@ -53,12 +53,15 @@ var stableOrder = []string{"-_score", "_id"}
 // tieMargin is how many hits beyond those wanted are fetched, so that stable can reorder near-ties.
 const tieMargin = 8
 
+// round9 rounds a BM25 score to 9 decimals: the last bits of a sum depend on the order it was added in.
+func round9(s float64) float64 { return math.Round(s*1e9) / 1e9 }
+
 // stable rounds scores to 9 decimals and orders hits by rounded score, then id. A long query's BM25 score
 // is a sum whose order, and so whose last bits, vary with the order documents were analysed in; rounded,
 // the same query gets the same hits in the same order, and training is reproducible.
 func stable(hits search.DocumentMatchCollection) search.DocumentMatchCollection {
 	for _, h := range hits {
-		h.Score = math.Round(h.Score*1e9) / 1e9
+		h.Score = round9(h.Score)
 	}
 	sort.SliceStable(hits, func(a, b int) bool {
 		if hits[a].Score != hits[b].Score {
