@@ -38,7 +38,7 @@ var (
 )
 
 // CodingIndex loads and validates the embedded coding index (every corpus/codingindex/*.jsonl), in file
-// then line order. See ParseCodingIndex for what is checked.
+// then line order, without the lines corpus/withdrawn.tsv lists. See ParseCodingIndex for what is checked.
 func (g *Guidance) CodingIndex() ([]Entry, error) {
 	names, err := fs.Glob(codingIndexFS, "codingindex/*.jsonl")
 	if err != nil {
@@ -56,6 +56,9 @@ func (g *Guidance) CodingIndex() ([]Entry, error) {
 		es, err := g.ParseCodingIndex(b, author)
 		if err != nil {
 			return nil, fmt.Errorf("corpus.CodingIndex: %s: %w", name, err)
+		}
+		if es, err = withdraw(name, es, func(e Entry) (int, string) { return e.Line, e.Text }); err != nil {
+			return nil, fmt.Errorf("corpus.CodingIndex: %w", err)
 		}
 		for _, e := range es {
 			// Two authors may write the same short wording independently; the first is kept, so that no

@@ -33,7 +33,7 @@ type RoutingExample struct {
 }
 
 // RoutingExamples loads and validates the embedded routing examples (every corpus/routing/*.jsonl), in
-// file then line order. See ParseRouting for what is checked.
+// file then line order, without the lines corpus/withdrawn.tsv lists. See ParseRouting for what is checked.
 func RoutingExamples() ([]RoutingExample, error) {
 	names, err := fs.Glob(routingFS, "routing/*.jsonl")
 	if err != nil {
@@ -49,6 +49,9 @@ func RoutingExamples() ([]RoutingExample, error) {
 		es, err := ParseRouting(b, strings.TrimSuffix(path.Base(name), ".jsonl"))
 		if err != nil {
 			return nil, fmt.Errorf("corpus.RoutingExamples: %s: %w", name, err)
+		}
+		if es, err = withdraw(name, es, func(e RoutingExample) (int, string) { return e.Line, e.Text }); err != nil {
+			return nil, fmt.Errorf("corpus.RoutingExamples: %w", err)
 		}
 		out = append(out, es...)
 	}

@@ -48,3 +48,16 @@ func TestParseRoutingErrors(t *testing.T) {
 		t.Errorf("ParseRouting(good) = %+v, %v", es, err)
 	}
 }
+
+// No routing example may copy a test text (see notATestSet).
+func TestRoutingIsNotATestSet(t *testing.T) {
+	es, err := RoutingExamples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []trainingText
+	for _, e := range es {
+		texts = append(texts, trainingText{file: "routing/" + e.Author + ".jsonl", line: e.Line, text: e.Text})
+	}
+	notATestSet(t, texts)
+}
