@@ -141,7 +141,12 @@ func (x *entryIndex) search(ctx context.Context, qtf map[string]float64, k int, 
 // the author named in exclude are left out (leave-one-author-out cross-validation; "" keeps all). It
 // returns ErrEmptyQuery for a text with nothing searchable, and nothing without a coding index.
 func (x *Index) Neighbours(ctx context.Context, text string, k int, exclude string) ([]Neighbour, error) {
-	if x.ent == nil {
+	return x.ent.near(ctx, text, k, exclude)
+}
+
+// near is Neighbours over any entry index; nil has no entries.
+func (x *entryIndex) near(ctx context.Context, text string, k int, exclude string) ([]Neighbour, error) {
+	if x == nil {
 		return nil, nil
 	}
 	clean := Normalize(text)
@@ -153,7 +158,7 @@ func (x *Index) Neighbours(ctx context.Context, text string, k int, exclude stri
 	if len(qtf) == 0 {
 		return nil, ErrEmptyQuery
 	}
-	return x.ent.search(ctx, qtf, k, exclude)
+	return x.search(ctx, qtf, k, exclude)
 }
 
 // NeighboursOf is Neighbours for a query given as Terms, each counted once. The caller chooses the terms

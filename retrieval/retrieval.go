@@ -85,6 +85,9 @@ type Options struct {
 	// Entries is the coding index (corpus.Guidance.CodingIndex), indexed as a second document type for
 	// Neighbours; nil: none.
 	Entries []corpus.Entry
+	// Questions is the question index (corpus.Guidance.QuestionIndex), searched by QuestionNeighbours;
+	// nil: none.
+	Questions []corpus.Question
 }
 
 // Index searches the guidance.
@@ -97,6 +100,8 @@ type Index struct {
 	names   map[string]string   // code → name, for direct name mentions
 	entries []corpus.Entry
 	ent     *entryIndex // the coding index, nil without entries
+	qs      []corpus.Question
+	qix     *entryIndex // the question index, nil without questions
 }
 
 type doc struct {
@@ -143,6 +148,7 @@ func New(g *corpus.Guidance, lexicon []corpus.Synonym, opts Options) (*Index, er
 		return nil, fmt.Errorf("retrieval.New: %w", err)
 	}
 	x.ent = newEntryIndex(opts.Entries)
+	x.qs, x.qix = opts.Questions, newQuestionIndex(opts.Questions)
 	return x, nil
 }
 
