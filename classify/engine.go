@@ -99,6 +99,9 @@ type Config struct {
 	Model      *score.Model // nil: DefaultModel()
 	// Router tells descriptions from questions and follow-ups; nil: DefaultRouter().
 	Router *Router
+	// QuestionIndex is the question index: its questions nearest to a question about the guidance vote
+	// for the passages of the answer. nil: the passages are found by BM25 alone.
+	QuestionIndex QuestionFinder
 	// SkipRules leaves rules of the rule layer out, by name (scope, contract, repair, domain, exclusion,
 	// clarify): for ablation studies in cross-validation, never in service.
 	SkipRules []string
@@ -118,6 +121,9 @@ type Engine struct {
 	skip map[string]bool
 	// exclude leaves one author's coding-index entries out (leave-one-author-out cross-validation).
 	exclude string
+	qf      QuestionFinder
+	// qexclude leaves one author's questions of the question index out (cross-validation).
+	qexclude string
 }
 
 // New returns an Engine.
@@ -145,7 +151,7 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("classify.New: %w", err)
 	}
-	e := &Engine{g: cfg.Guidance, qv: cfg.Questions, s: cfg.Searcher, llm: cfg.Suggester, lg: cfg.Logger, max: cfg.MaxRunes, rt: cfg.Router, qa: answers}
+	e := &Engine{g: cfg.Guidance, qv: cfg.Questions, s: cfg.Searcher, llm: cfg.Suggester, lg: cfg.Logger, max: cfg.MaxRunes, rt: cfg.Router, qa: answers, qf: cfg.QuestionIndex}
 	e.skip = map[string]bool{}
 	for _, r := range cfg.SkipRules {
 		e.skip[r] = true
@@ -173,6 +179,14 @@ func (e *Engine) Fold(author string, m *score.Model) *Engine {
 		sc.model = m
 		f.sc = &sc
 	}
+	return &f
+}
+
+// FoldQuestions returns a copy of the engine for one fold of leave-one-author-out cross-validation over
+// the question index: the author's questions are left out of the votes, and r (fitted without them) routes.
+func (e *Engine) FoldQuestions(author string, r *Router) *Engine {
+	f := *e
+	f.qexclude, f.rt = author, r
 	return &f
 }
 

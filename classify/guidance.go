@@ -39,7 +39,7 @@ func newQA(g *corpus.Guidance) (*qa, error) {
 			return nil, fmt.Errorf("corpus/answers.yaml: no pattern %s", name)
 		}
 	}
-	for _, name := range []string{"uncovered", "quotes", "nearest", "defined", "typical", "excludes", "parent", "children",
+	for _, name := range []string{"uncovered", "not_covered", "quotes", "nearest", "defined", "typical", "excludes", "parent", "children",
 		"compare", "deciding", "no_exclusion", "already", "is_under", "not_under"} {
 		if _, ok := q.msgs[name]; !ok {
 			return nil, fmt.Errorf("corpus/answers.yaml: no message %s", name)
@@ -77,14 +77,23 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 	lang := Lang(text)
 	d := decision.Decision{Kind: decision.KindGuidance, Lang: lang, Engine: "offline", Path: []string{},
 		Candidates: []decision.Candidate{}, Checks: []decision.Check{}, Citations: []decision.Citation{}}
-	if topic := e.qa.topicNotCovered(text); topic != "" {
-		refs, err := e.bestPassages(ctx, text)
-		if err != nil {
-			return decision.Decision{}, err
-		}
+	votes, err := e.votes(ctx, text)
+	if err != nil {
+		return decision.Decision{}, err
+	}
+	hits, err := e.rankPassages(ctx, text)
+	if err != nil {
+		return decision.Decision{}, err
+	}
+	topic := e.qa.topicNotCovered(text)
+	if topic != "" || votes.outside >= qOutside {
 		d.Uncovered = true
-		d.Citations = citations(e.g, refs)
-		d.Answer = e.withQuotes(e.qa.msg("uncovered", lang, topic), d.Citations, lang)
+		d.Citations = citations(e.g, best(hits))
+		plain := e.qa.msg("not_covered", lang)
+		if topic != "" {
+			plain = e.qa.msg("uncovered", lang, topic)
+		}
+		d.Answer = e.withQuotes(plain, d.Citations, lang)
 		return d, nil
 	}
 	classes := e.mentionedClasses(ctx, text)
@@ -100,10 +109,7 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 		d.Answer = e.withQuotes(plain, d.Citations, lang)
 		return d, nil
 	}
-	primary, err := e.bestPassages(ctx, text)
-	if err != nil {
-		return decision.Decision{}, err
-	}
+	primary := combine(votes, hits)
 	refs := &refList{g: e.g}
 	var plain string
 	// The plain answer written for the best passage that has one; its passages come first, all of them.
@@ -165,9 +171,9 @@ func (e *Engine) selectSentence(c decision.Citation, lang string) string {
 	return e.qa.msg("nearest", lang, c.Section, c.Quote)
 }
 
-// bestPassages ranks the guidance's passages for a question (its words translated by the question
-// vocabulary), sections 一, 三, 四 and the title page favoured, and keeps the few best.
-func (e *Engine) bestPassages(ctx context.Context, text string) ([]string, error) {
+// rankPassages ranks the guidance's passages for a question (its words translated by the question
+// vocabulary) by BM25, sections 一, 三, 四 and the title page favoured, best first.
+func (e *Engine) rankPassages(ctx context.Context, text string) ([]scoredRef, error) {
 	q := reQuestionWords.ReplaceAllString(text, " ")
 	if !hasLetters(q) {
 		q = text
@@ -177,31 +183,38 @@ func (e *Engine) bestPassages(ctx context.Context, text string) ([]string, error
 		return nil, fmt.Errorf("classify.Guidance: %w", err)
 	}
 	definitional := reDefinitional.MatchString(text)
-	for i := range hits {
-		p, _ := e.g.Passage(hits[i].Ref)
+	out := make([]scoredRef, len(hits))
+	for i, h := range hits {
+		p, _ := e.g.Passage(h.Ref)
 		switch p.Kind {
 		case corpus.KindScope, corpus.KindRule, corpus.KindPlatform, corpus.KindTable:
-			hits[i].Score *= generalBoost
+			h.Score *= generalBoost
 		case corpus.KindTitle:
 			if p.Ref == "title.5" || p.Ref == "title.1" {
-				hits[i].Score *= generalBoost
+				h.Score *= generalBoost
 			}
 		case corpus.KindHeading:
-			hits[i].Score *= 0.3
+			h.Score *= 0.3
 		}
 		if definitional && containsAny(p.Text, voc.clauses.Terms["definition_markers"]) {
-			hits[i].Score *= 1.5
+			h.Score *= 1.5
 		}
+		out[i] = scoredRef{h.Ref, h.Score}
 	}
-	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
-	var primary []string
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	return out, nil
+}
+
+// best keeps the few best of ranked passages: at most four, each at least half as good as the first.
+func best(hits []scoredRef) []string {
+	var out []string
 	for i, h := range hits {
-		if len(primary) == 4 || (i > 0 && h.Score < 0.5*hits[0].Score) {
+		if len(out) == 4 || (i > 0 && h.Score < 0.5*hits[0].Score) {
 			break
 		}
-		primary = append(primary, h.Ref)
+		out = append(out, h.Ref)
 	}
-	return primary, nil
+	return out
 }
 
 // about answers a question about one class: its definition, its place in the taxonomy, its typical

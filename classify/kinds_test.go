@@ -28,7 +28,11 @@ var scoredFixture = sync.OnceValues(func() (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: es})
+	qs, err := g.QuestionIndex()
+	if err != nil {
+		return nil, err
+	}
+	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: es, Questions: qs})
 	if err != nil {
 		return nil, fmt.Errorf("retrieval.New: %w", err)
 	}
@@ -36,7 +40,7 @@ var scoredFixture = sync.OnceValues(func() (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(Config{Guidance: g, Searcher: idx, Neighbours: idx, Questions: qv})
+	return New(Config{Guidance: g, Searcher: idx, Neighbours: idx, QuestionIndex: idx, Questions: qv})
 })
 
 func TestKinds(t *testing.T) {

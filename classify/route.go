@@ -16,8 +16,9 @@ import (
 // Router tells the three kinds of input apart (corpus.Routes): a description to classify, a question
 // about the guidance, a follow-up to an earlier answer. It is a logistic regression over character
 // n-grams, words and the shape of the text, learned from the routing examples (corpus/routing) with the
-// coding index's wordings as further descriptions. Training is deterministic and takes a fraction of a
-// second, so the model is fitted when first needed rather than stored.
+// coding index's wordings as further descriptions and the question index's as further questions.
+// Training is deterministic and takes a fraction of a second, so the model is fitted when first needed
+// rather than stored.
 type Router struct {
 	m *score.TextModel
 }
@@ -25,18 +26,23 @@ type Router struct {
 // RouteDoc is one labelled text for NewRouter, with its author (for leave-one-author-out).
 type RouteDoc struct {
 	Text, Route, Author string
-	// Index marks a coding-index wording: a description written to be classified, not to be routed.
-	Index bool
+	// Weight is how much the text weighs against a routing example (0 counts as 1): coding-index
+	// wordings were written to be classified, not to be routed.
+	Weight float64
 }
 
-// RouteDocs are the training texts: every routing example, and every coding-index entry as a description.
-func RouteDocs(examples []corpus.RoutingExample, index []corpus.Entry) []RouteDoc {
-	out := make([]RouteDoc, 0, len(examples)+len(index))
+// RouteDocs are the training texts: every routing example, every coding-index entry as a description and
+// every question of the question index as a question.
+func RouteDocs(examples []corpus.RoutingExample, index []corpus.Entry, questions []corpus.Question) []RouteDoc {
+	out := make([]RouteDoc, 0, len(examples)+len(index)+len(questions))
 	for _, e := range examples {
 		out = append(out, RouteDoc{Text: e.Text, Route: e.Route, Author: e.Author})
 	}
 	for _, e := range index {
-		out = append(out, RouteDoc{Text: e.Text, Route: corpus.RouteDescription, Author: e.Author, Index: true})
+		out = append(out, RouteDoc{Text: e.Text, Route: corpus.RouteDescription, Author: e.Author, Weight: indexWeight})
+	}
+	for _, q := range questions {
+		out = append(out, RouteDoc{Text: q.Text, Route: corpus.RouteQuestion, Author: q.Author})
 	}
 	return out
 }
@@ -59,8 +65,8 @@ func NewRouter(docs []RouteDoc, exclude string) (*Router, error) {
 			continue
 		}
 		w := math.Sqrt(total / n[d.Route])
-		if d.Index {
-			w *= indexWeight
+		if d.Weight > 0 {
+			w *= d.Weight
 		}
 		td = append(td, score.TextDoc{Features: routeFeatures(d.Text), Label: d.Route, Weight: w / 6})
 	}
@@ -93,7 +99,9 @@ func (r *Router) Route(text string) string {
 }
 
 // indexWeight is how much a coding-index wording weighs against a routing example (chosen by
-// leave-one-author-out: 0.5 finds slightly more questions than 1 at the same description accuracy).
+// leave-one-author-out: 0.5 finds slightly more questions than 1 at the same description accuracy). A
+// question of the question index weighs as much as a routing example: leave-one-author-out over all the
+// router's texts routed 98.75 % of them right (description or not) at 1, 98.71 % at 0.5, 98.66 % at 0.25.
 const indexWeight = 0.5
 
 var defaultRouter = sync.OnceValues(func() (*Router, error) {
@@ -109,10 +117,14 @@ var defaultRouter = sync.OnceValues(func() (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewRouter(RouteDocs(ex, idx), "")
+	qs, err := g.QuestionIndex()
+	if err != nil {
+		return nil, err
+	}
+	return NewRouter(RouteDocs(ex, idx, qs), "")
 })
 
-// DefaultRouter returns the router fitted on the embedded routing examples and coding index.
+// DefaultRouter returns the router fitted on the embedded routing examples, coding index and question index.
 func DefaultRouter() (*Router, error) { return defaultRouter() }
 
 var (
@@ -216,4 +228,47 @@ func routeFeatures(text string) []string {
 	}
 	sort.Strings(out) // a fixed order: the same sums, to the last bit
 	return out
+}
+
+// RouterFolds fits one router per author of docs for leave-one-author-out cross-validation, each
+// without that author's texts.
+func RouterFolds(docs []RouteDoc) (map[string]*Router, error) {
+	out := map[string]*Router{}
+	for _, d := range docs {
+		if out[d.Author] != nil {
+			continue
+		}
+		r, err := NewRouter(docs, d.Author)
+		if err != nil {
+			return nil, err
+		}
+		out[d.Author] = r
+	}
+	return out, nil
+}
+
+// RouteCV is leave-one-author-out cross-validation of the router: per route, and for "binary"
+// (description or not), how many of an author's texts a router that never saw the author routed right.
+type RouteCV struct {
+	Right, Total map[string]int
+	Wrong        []RouteDoc
+}
+
+// ScoreRouting routes every doc with the router of its author's fold (RouterFolds).
+func ScoreRouting(docs []RouteDoc, folds map[string]*Router) RouteCV {
+	cv := RouteCV{Right: map[string]int{}, Total: map[string]int{}}
+	for _, d := range docs {
+		got := folds[d.Author].Route(d.Text)
+		cv.Total[d.Route]++
+		cv.Total["binary"]++
+		if (got == corpus.RouteDescription) == (d.Route == corpus.RouteDescription) {
+			cv.Right["binary"]++
+		}
+		if got == d.Route {
+			cv.Right[d.Route]++
+		} else {
+			cv.Wrong = append(cv.Wrong, d)
+		}
+	}
+	return cv
 }

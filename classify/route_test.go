@@ -20,44 +20,11 @@ func routeDocs(t testing.TB) []RouteDoc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return RouteDocs(ex, idx)
-}
-
-// RouteCV is leave-one-author-out cross-validation of the router: per route, how many of the held-out
-// author's texts were routed right.
-func routeCV(t testing.TB, docs []RouteDoc) (right, total map[string]int, wrong []RouteDoc) {
-	right, total = map[string]int{}, map[string]int{}
-	authors := map[string]bool{}
-	var order []string
-	for _, d := range docs {
-		if !authors[d.Author] {
-			authors[d.Author] = true
-			order = append(order, d.Author)
-		}
+	qs, err := g.QuestionIndex()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, a := range order {
-		r, err := NewRouter(docs, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range docs {
-			if d.Author != a {
-				continue
-			}
-			total[d.Route]++
-			got := r.Route(d.Text)
-			total["binary"]++
-			if (got == corpus.RouteDescription) == (d.Route == corpus.RouteDescription) {
-				right["binary"]++
-			}
-			if got == d.Route {
-				right[d.Route]++
-			} else {
-				wrong = append(wrong, d)
-			}
-		}
-	}
-	return right, total, wrong
+	return RouteDocs(ex, idx, qs)
 }
 
 // Leave-one-author-out: the router must tell descriptions from the rest for ≥ 99 % of texts of an author
@@ -66,14 +33,19 @@ func TestRouterCrossValidation(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("fits one router per author")
 	}
-	right, total, wrong := routeCV(t, routeDocs(t))
-	for _, r := range append(corpus.Routes, "binary") {
-		t.Logf("%-12s %d of %d (%.3f)", r, right[r], total[r], float64(right[r])/float64(total[r]))
+	docs := routeDocs(t)
+	folds, err := RouterFolds(docs)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, d := range wrong {
+	cv := ScoreRouting(docs, folds)
+	for _, r := range append(corpus.Routes, "binary") {
+		t.Logf("%-12s %d of %d (%.3f)", r, cv.Right[r], cv.Total[r], float64(cv.Right[r])/float64(cv.Total[r]))
+	}
+	for _, d := range cv.Wrong {
 		t.Logf("wrong %s/%s: %s", d.Author, d.Route, d.Text)
 	}
-	if got := float64(right["binary"]) / float64(total["binary"]); got < 0.99 {
+	if got := float64(cv.Right["binary"]) / float64(cv.Total["binary"]); got < 0.99 {
 		t.Errorf("description vs the rest, leave-one-author-out: %.3f, want ≥ 0.99", got)
 	}
 }

@@ -30,7 +30,11 @@ func TestDevSetGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: entries})
+	qs, err := g.QuestionIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: entries, Questions: qs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +43,7 @@ func TestDevSetGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := classify.New(classify.Config{Guidance: g, Searcher: idx, Neighbours: idx, Questions: qv})
+	eng, err := classify.New(classify.Config{Guidance: g, Searcher: idx, Neighbours: idx, QuestionIndex: idx, Questions: qv})
 	if err != nil {
 		t.Fatal(err)
 	}

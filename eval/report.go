@@ -40,10 +40,14 @@ type Report struct {
 	Confusion Confusion `json:"confusion"`
 
 	// PerTag is the share of right cases per tag (top-1 sub-class, or question hit), sorted by tag.
-	PerTag    []TagScore     `json:"per_tag"`
-	Citations CitationScore  `json:"citations"`
-	Questions QuestionScore  `json:"questions"`
-	Routing   RoutingScore   `json:"routing"`
+	PerTag    []TagScore    `json:"per_tag"`
+	Citations CitationScore `json:"citations"`
+	Questions QuestionScore `json:"questions"`
+	Routing   RoutingScore  `json:"routing"`
+	// RoutingCV is the router's leave-one-author-out cross-validation over its training texts, per route
+	// and "binary" (description or not). The caller computes it (it is not a figure of the cases); empty
+	// unless the run is such a cross-validation.
+	RoutingCV []RouteScore   `json:"routing_cv,omitempty"`
 	Latency   LatencySummary `json:"latency"`
 	Tokens    TokenSummary   `json:"tokens"`
 
@@ -150,6 +154,19 @@ type RoutingScore struct {
 	Descriptions      int     `json:"descriptions"`
 	DescriptionsRight int     `json:"descriptions_right"`
 	DescriptionRate   float64 `json:"description_rate"`
+}
+
+// RouteScore is how many texts of one route a cross-validated router routed right.
+type RouteScore struct {
+	Route string  `json:"route"`
+	Texts int     `json:"texts"`
+	Right int     `json:"right"`
+	Rate  float64 `json:"rate"`
+}
+
+// NewRouteScore is a RouteScore with its rate.
+func NewRouteScore(route string, right, texts int) RouteScore {
+	return RouteScore{Route: route, Texts: texts, Right: right, Rate: rate(right, texts)}
 }
 
 // LatencySummary summarises per-case latency (nearest-rank percentiles) in milliseconds.

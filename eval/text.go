@@ -35,6 +35,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("question hit rate\t%.3f\t(%d of %d)\n", r.Questions.HitRate, r.Questions.Hits, r.Questions.Cases)
 	p("routed as question\t%.3f\t(%d of %d questions)\n", r.Routing.QuestionRate, r.Routing.QuestionsRight, r.Routing.Questions)
 	p("routed as description\t%.3f\t(%d of %d descriptions)\n", r.Routing.DescriptionRate, r.Routing.DescriptionsRight, r.Routing.Descriptions)
+	for _, rs := range r.RoutingCV {
+		p("routing cv: %s\t%.3f\t(%d of %d texts, leave one author out)\n", rs.Route, rs.Rate, rs.Right, rs.Texts)
+	}
 	p("latency ms\tp50 %.1f\tp95 %.1f  mean %.1f  max %.1f\n", r.Latency.P50MS, r.Latency.P95MS, r.Latency.MeanMS, r.Latency.MaxMS)
 	p("tokens per case\tprompt %.1f\tcompletion %.1f  (total %d + %d)\n\n",
 		r.Tokens.PromptPerCase, r.Tokens.CompletionPerCase, r.Tokens.Prompt, r.Tokens.Completion)

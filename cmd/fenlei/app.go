@@ -42,8 +42,8 @@ type App struct {
 	model *score.Model
 }
 
-// indexed is the embedded data an engine reads: the guidance, the index over its passages and the
-// coding index, and the question lexicon. All of it is read-only once built.
+// indexed is the embedded data an engine reads: the guidance, the index over its passages, the coding
+// index and the question index, and the question lexicon. All of it is read-only once built.
 type indexed struct {
 	g         *corpus.Guidance
 	idx       *retrieval.Index
@@ -66,7 +66,11 @@ var loadIndexed = sync.OnceValues(func() (indexed, error) {
 	if err != nil {
 		return indexed{}, err
 	}
-	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: entries})
+	qs, err := g.QuestionIndex()
+	if err != nil {
+		return indexed{}, err
+	}
+	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: entries, Questions: qs})
 	if err != nil {
 		return indexed{}, err
 	}
@@ -87,7 +91,8 @@ func (a *App) load() error {
 		return err
 	}
 	g, idx, questions := in.g, in.idx, in.questions
-	cfg := classify.Config{Guidance: g, Searcher: idx, Neighbours: idx, Questions: questions, Logger: a.lg, Model: a.model, MaxRunes: cliMaxRunes}
+	cfg := classify.Config{Guidance: g, Searcher: idx, Neighbours: idx, QuestionIndex: idx, Questions: questions, Logger: a.lg,
+		Model: a.model, MaxRunes: cliMaxRunes}
 	if a.cfg.Skip != "" {
 		cfg.SkipRules = strings.Split(a.cfg.Skip, ",")
 	}

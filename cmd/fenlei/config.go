@@ -36,7 +36,7 @@ type Config struct {
 	Compare  string
 	Baseline string
 	Workers  int
-	CV       string // eval: cross-validation scheme ("author")
+	CV       string // eval: cross-validation scheme ("author" or "questions")
 	Skip     string // eval: rules to leave out, comma-separated (ablation)
 	Out      string // train: where to write the model; audit: the output file
 
@@ -98,7 +98,7 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 		fs.StringVar(&c.Baseline, "baseline", "", "fail when top-1, top-3 or OUT recall drop below this baseline JSON")
 		fs.IntVar(&c.Workers, "workers", 0, "parallel cases (default: CPUs; 4 with an LLM)")
 		fs.StringVar(&c.Skip, "skip-rules", "", "leave these rules out, comma-separated (ablation): scope,contract,repair,domain,exclusion,clarify")
-		fs.StringVar(&c.CV, "cv", "", "cross-validate over the coding index instead: \"author\" = leave one author out")
+		fs.StringVar(&c.CV, "cv", "", "cross-validate instead, leaving one author out: \"author\" over the coding index, \"questions\" over the question index and the router's texts")
 	case "train":
 		fs.StringVar(&c.Out, "o", "classify/model.json", "write the trained scorer here")
 	}

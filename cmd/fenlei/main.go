@@ -10,6 +10,7 @@
 //	fenlei discord                     the Discord bot
 //	fenlei eval --cases FILE [--json]  score the engine on a case file
 //	fenlei eval --cv author            leave-one-author-out cross-validation over the coding index
+//	fenlei eval --cv questions         the same over the question index and the router's texts
 //	fenlei train [-o FILE]             fit the scorer on the coding index
 //	fenlei audit [-o OUT] FILE         review filings (CSV or XLSX)
 //	fenlei records [--format csv]      export the record of answers
@@ -61,6 +62,7 @@ Usage:
   fenlei discord                      the Discord bot (DISCORD_TOKEN, DISCORD_GUILD_ID)
   fenlei eval --cases FILE [--cases FILE2] [--json] [--report out.html] [--compare prev.json] [--baseline FILE]
   fenlei eval --cv author [--json]    leave-one-author-out cross-validation over the coding index
+  fenlei eval --cv questions [--json] the same over the question index and the router's training texts
   fenlei train [-o classify/model.json]  fit the scorer on the coding index (deterministic)
   fenlei audit [-o OUT] FILE          review filings (CSV or XLSX; OUT .xlsx or .csv, default FILE.reviewed.xlsx)
   fenlei records [--db DB] [--format jsonl|csv]   export the record of answers, one per line/row

@@ -46,12 +46,17 @@ func MarshalModel(m *score.Model) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// crossValidate runs leave-one-author-out cross-validation over the coding index: for each author, the
-// scorer is refitted on the other authors' entries, the neighbours and naive Bayes leave the author out,
-// and the whole engine (rules included) classifies the author's entries.
+// crossValidate runs leave-one-author-out cross-validation: --cv author over the coding index (for each
+// author, the scorer is refitted on the other authors' entries, the neighbours and naive Bayes leave the
+// author out, and the whole engine, rules included, classifies the author's entries); --cv questions
+// over the question index and the router's training texts (crossValidateQuestions).
 func (a *App) crossValidate(ctx context.Context) error {
-	if a.cfg.CV != "author" {
-		return fmt.Errorf("eval: --cv %q: the one scheme is \"author\"", a.cfg.CV)
+	switch a.cfg.CV {
+	case "author":
+	case "questions":
+		return a.crossValidateQuestions(ctx)
+	default:
+		return fmt.Errorf("eval: --cv %q: the schemes are \"author\" and \"questions\"", a.cfg.CV)
 	}
 	if err := a.load(); err != nil {
 		return err
@@ -82,15 +87,67 @@ func (a *App) crossValidate(ctx context.Context) error {
 		}
 		folds = append(folds, f)
 	}
-	opts := eval.Options{Workers: a.cfg.Workers, Verbatim: a.g.Verbatim, Logger: a.lg}
-	if isTerminal(a.stderr) {
-		opts.Progress = a.stderr
-	}
-	rep, err := eval.CrossValidate(ctx, folds, opts)
+	rep, err := eval.CrossValidate(ctx, folds, a.evalOptions())
 	if err != nil {
 		return err
 	}
 	return a.report(rep)
+}
+
+func (a *App) evalOptions() eval.Options {
+	opts := eval.Options{Workers: a.cfg.Workers, Verbatim: a.g.Verbatim, Logger: a.lg}
+	if isTerminal(a.stderr) {
+		opts.Progress = a.stderr
+	}
+	return opts
+}
+
+// crossValidateQuestions runs leave-one-author-out cross-validation over the question index: for each
+// author, the router is refitted without the author's texts, the question index's votes leave the author
+// out, and the whole engine answers the author's questions, scored by their needs (like the guidance
+// question set). The report adds the router's own cross-validation over every text it is fitted on:
+// routing examples, coding-index wordings and the question index, one router per author.
+func (a *App) crossValidateQuestions(ctx context.Context) error {
+	if err := a.load(); err != nil {
+		return err
+	}
+	qs := a.idx.Questions()
+	if len(qs) == 0 {
+		return errors.New("eval: the question index is empty")
+	}
+	examples, err := corpus.RoutingExamples()
+	if err != nil {
+		return err
+	}
+	docs := classify.RouteDocs(examples, a.idx.Entries(), qs)
+	routers, err := classify.RouterFolds(docs)
+	if err != nil {
+		return err
+	}
+	var folds []eval.Fold
+	for _, q := range qs {
+		if len(folds) == 0 || folds[len(folds)-1].Name != q.Author {
+			folds = append(folds, eval.Fold{Name: q.Author, Classifier: a.eng.FoldQuestions(q.Author, routers[q.Author])})
+		}
+		f := &folds[len(folds)-1]
+		f.Cases = append(f.Cases, questionCase(q))
+	}
+	rep, err := eval.CrossValidate(ctx, folds, a.evalOptions())
+	if err != nil {
+		return err
+	}
+	cv := classify.ScoreRouting(docs, routers)
+	for _, r := range append(slices.Clone(corpus.Routes), "binary") {
+		rep.RoutingCV = append(rep.RoutingCV, eval.NewRouteScore(r, cv.Right[r], cv.Total[r]))
+	}
+	return a.report(rep)
+}
+
+// questionCase turns a question of the question index into an eval case, tagged with its kind, language
+// and author.
+func questionCase(q corpus.Question) eval.Case {
+	return eval.Case{ID: fmt.Sprintf("%s:%d", q.Author, q.Line), Question: q.Text, Needs: q.Needs, QKind: q.Kind,
+		Author: q.Author, Lang: q.Lang, Tags: []string{"kind:" + q.Kind, "lang:" + q.Lang, "author:" + q.Author}}
 }
 
 // entryCase turns a coding-index entry into an eval case, tagged with its register, language and author,
