@@ -67,3 +67,62 @@ func TestNeighbours(t *testing.T) {
 		}
 	}
 }
+
+func TestQuestionNeighbours(t *testing.T) {
+	g, err := corpus.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs := []corpus.Question{
+		{Text: "交易平台注册要准备哪些材料？", Needs: []string{"platform.material.1"}, Lang: "zh", Kind: corpus.QPlatform, Author: "a"},
+		{Text: "平台注册需要提交什么文件", Needs: []string{"platform.material.1"}, Lang: "zh", Kind: corpus.QPlatform, Author: "b"},
+		{Text: "Who issued the guidance?", Needs: []string{"title.5"}, Lang: "en", Kind: corpus.QMeta, Author: "a"},
+		{Text: "離岸外包的稅率是多少？", Needs: []string{}, Lang: "zh-Hant", Kind: corpus.QOutside, Author: "b"},
+	}
+	x, err := New(g, nil, Options{Questions: qs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	ctx := t.Context()
+	tests := []struct {
+		name, text, exclude string
+		want                int // the nearest question
+	}{
+		{"nearest first", "注册交易平台要交哪些材料", "", 0},
+		{"author left out", "注册交易平台要交哪些材料", "a", 1},
+		{"english", "who issued it", "", 2},
+		{"traditional characters read as simplified", "离岸外包税率", "", 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := x.QuestionNeighbours(ctx, tc.text, 3, tc.exclude)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 || got[0].Entry != tc.want {
+				t.Fatalf("QuestionNeighbours(%q) = %+v, want question %d first", tc.text, got, tc.want)
+			}
+			for _, n := range got {
+				if tc.exclude != "" && qs[n.Entry].Author == tc.exclude {
+					t.Errorf("question %d by the excluded author returned", n.Entry)
+				}
+			}
+		})
+	}
+	if _, err := x.QuestionNeighbours(ctx, "！？。", 3, ""); !errors.Is(err, ErrEmptyQuery) {
+		t.Errorf("empty query: err = %v, want ErrEmptyQuery", err)
+	}
+	if got := x.Questions(); len(got) != len(qs) {
+		t.Errorf("Questions() = %d questions, want %d", len(got), len(qs))
+	}
+	// Without a question index there are no neighbours, and no error.
+	y, err := New(g, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer y.Close()
+	if got, err := y.QuestionNeighbours(ctx, "注册交易平台要交哪些材料", 3, ""); err != nil || len(got) != 0 {
+		t.Errorf("without questions: %+v, %v", got, err)
+	}
+}
