@@ -65,6 +65,29 @@ func TestWriteTextGolden(t *testing.T) {
 	golden(t, "report.txt", buf.Bytes())
 }
 
+// A cross-validation's routing figures are printed only when the run has them.
+func TestWriteTextRoutingCV(t *testing.T) {
+	r := sampleReport()
+	var without bytes.Buffer
+	if err := r.WriteText(&without); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(without.String(), "routing cv") {
+		t.Errorf("a report without routing cross-validation prints it")
+	}
+	r.RoutingCV = []RouteScore{NewRouteScore("question", 97, 100), NewRouteScore("binary", 0, 0)}
+	var with bytes.Buffer
+	if err := r.WriteText(&with); err != nil {
+		t.Fatal(err)
+	}
+	squashed := strings.Join(strings.Fields(with.String()), " ") // tabwriter pads columns
+	for _, want := range []string{"routing cv: question 0.970 (97 of 100 texts", "routing cv: binary 0.000 (0 of 0 texts"} {
+		if !strings.Contains(squashed, want) {
+			t.Errorf("report does not print %q:\n%s", want, with.String())
+		}
+	}
+}
+
 func TestWriteHTML(t *testing.T) {
 	var buf bytes.Buffer
 	if err := sampleReport().WriteHTML(&buf); err != nil {

@@ -6,9 +6,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"fenlei/corpus"
 	"fenlei/eval"
 )
 
@@ -282,5 +284,27 @@ func TestEvalBadCases(t *testing.T) {
 				t.Errorf("err = %q, want it to mention %q", got.err, tt.errHas)
 			}
 		})
+	}
+}
+
+// --cv takes the two schemes and says so for any other.
+func TestEvalCVScheme(t *testing.T) {
+	got := runFenlei(t, invocation{args: []string{"eval", "--cv", "random"}})
+	if got.err == nil || !strings.Contains(got.err.Error(), `"author" and "questions"`) {
+		t.Errorf("eval --cv random: err = %v, want the two schemes named", got.err)
+	}
+}
+
+// A question of the question index becomes a case scored by its needs, tagged for the report.
+func TestQuestionCase(t *testing.T) {
+	q := corpus.Question{Text: "注册要交哪些材料？", Needs: []string{"platform.material.1"}, Lang: "zh", Kind: corpus.QPlatform, Author: "qa", Line: 7}
+	c := questionCase(q)
+	if c.ID != "qa:7" || !c.IsQuestion() || c.QKind != corpus.QPlatform || len(c.Needs) != 1 || c.Author != "qa" {
+		t.Errorf("questionCase = %+v", c)
+	}
+	for _, tag := range []string{"kind:platform", "lang:zh", "author:qa"} {
+		if !slices.Contains(c.Tags, tag) {
+			t.Errorf("tags %v, want %s", c.Tags, tag)
+		}
 	}
 }
