@@ -124,6 +124,8 @@ type Engine struct {
 	qf      QuestionFinder
 	// qexclude leaves one author's questions of the question index out (cross-validation).
 	qexclude string
+	qp       qParams
+	qkind    *score.TextModel // the kinds of questions, learned from the question index; nil without one
 }
 
 // New returns an Engine.
@@ -151,7 +153,12 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("classify.New: %w", err)
 	}
-	e := &Engine{g: cfg.Guidance, qv: cfg.Questions, s: cfg.Searcher, llm: cfg.Suggester, lg: cfg.Logger, max: cfg.MaxRunes, rt: cfg.Router, qa: answers, qf: cfg.QuestionIndex}
+	e := &Engine{g: cfg.Guidance, qv: cfg.Questions, s: cfg.Searcher, llm: cfg.Suggester, lg: cfg.Logger, max: cfg.MaxRunes, rt: cfg.Router, qa: answers, qf: cfg.QuestionIndex, qp: defaultQParams}
+	if e.qf != nil {
+		if e.qkind, err = newKindModel(e.qf.Questions(), ""); err != nil {
+			return nil, err
+		}
+	}
 	e.skip = map[string]bool{}
 	for _, r := range cfg.SkipRules {
 		e.skip[r] = true
@@ -183,11 +190,18 @@ func (e *Engine) Fold(author string, m *score.Model) *Engine {
 }
 
 // FoldQuestions returns a copy of the engine for one fold of leave-one-author-out cross-validation over
-// the question index: the author's questions are left out of the votes, and r (fitted without them) routes.
-func (e *Engine) FoldQuestions(author string, r *Router) *Engine {
+// the question index: the author's questions are left out of the votes and the kinds, and r (fitted
+// without them) routes.
+func (e *Engine) FoldQuestions(author string, r *Router) (*Engine, error) {
 	f := *e
 	f.qexclude, f.rt = author, r
-	return &f
+	if e.qf != nil {
+		var err error
+		if f.qkind, err = newKindModel(e.qf.Questions(), author); err != nil {
+			return nil, err
+		}
+	}
+	return &f, nil
 }
 
 // newState retrieves the guidance passages for text and starts its rule-layer state.

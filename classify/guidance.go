@@ -18,7 +18,7 @@ import (
 type qa struct {
 	pats       map[string]*regexp.Regexp
 	msgs       map[string]corpus.Message
-	byRef      map[string]corpus.PlainAnswer // by the passage that calls for the answer
+	answers    []corpus.PlainAnswer
 	notCovered []string
 }
 
@@ -27,12 +27,9 @@ func newQA(g *corpus.Guidance) (*qa, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &qa{pats: map[string]*regexp.Regexp{}, msgs: a.Messages, byRef: map[string]corpus.PlainAnswer{}, notCovered: a.NotCovered}
+	q := &qa{pats: map[string]*regexp.Regexp{}, msgs: a.Messages, answers: a.Answers, notCovered: a.NotCovered}
 	for name, p := range a.Patterns {
 		q.pats[name] = compile(p)
-	}
-	for _, ans := range a.Answers {
-		q.byRef[ans.Refs[0]] = ans
 	}
 	for _, name := range []string{"class_intent", "typical", "excludes", "parent"} {
 		if q.pats[name] == nil {
@@ -53,6 +50,37 @@ func (q *qa) msg(key, lang string, args ...any) string {
 	return fmt.Sprintf(pick2(lang, m.ZH, m.EN), args...)
 }
 
+// written returns the plain answer written for the best passages of a question (best first): an answer
+// qualifies when its first passage is one of the two best, or when one of the two best and at least half
+// of its passages are among the best. Of those, the answer whose first passage (the one that calls for
+// it) ranks highest wins; ties go to the larger share of passages among the best, then to the first
+// written.
+func (q *qa) written(primary []string) (corpus.PlainAnswer, bool) {
+	var found corpus.PlainAnswer
+	ok, best, bestAt := false, 0.0, 0
+	for _, ans := range q.answers {
+		in, top := 0, false
+		for _, r := range ans.Refs {
+			if i := slices.Index(primary, r); i >= 0 {
+				in++
+				top = top || i < 2
+			}
+		}
+		share := float64(in) / float64(len(ans.Refs))
+		at := slices.Index(primary, ans.Refs[0])
+		if at < 0 {
+			at = len(primary)
+		}
+		if !(at < 2 || top && share >= 0.5) {
+			continue
+		}
+		if !ok || at < bestAt || (at == bestAt && share > best) {
+			found, ok, best, bestAt = ans, true, share, at
+		}
+	}
+	return found, ok
+}
+
 // topicNotCovered returns the first topic of the text that the guidance does not cover, or "".
 func (q *qa) topicNotCovered(text string) string {
 	t := strings.ToLower(text)
@@ -65,11 +93,14 @@ func (q *qa) topicNotCovered(text string) string {
 }
 
 // Guidance answers a question about the guidance: a short answer in plain words in the asker's language
-// first, then the passages that prove it, quoted verbatim. A question about one class gets its definition
-// (and its typical businesses or exclusions when asked); a question about two classes gets both definitions,
-// typical businesses and the exclusion that separates them; a question on a topic the guidance does not
-// cover says so and quotes the nearest passages; any other question gets the best passages — whole lists
-// where one item or the list's introduction answers — and the plain answer written for them.
+// first, then the passages that prove it, quoted verbatim. The passages are found by association with the
+// question index (its nearest questions vote for the passages their answers needed, see votes) and by
+// BM25. A question about one class gets its definition (and its typical businesses or exclusions when
+// asked); a question about two or three classes gets their definitions, typical businesses and the
+// exclusion that separates them; a question the guidance does not cover (a topic listed in
+// corpus/answers.yaml, or one the nearest questions and the kind model call outside) says so and quotes
+// the nearest passages; any other question gets the best passages — whole lists where one item or the
+// list's introduction answers — and the plain answer written for them.
 func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, error) {
 	if err := e.Validate(text); err != nil {
 		return decision.Decision{}, err
@@ -86,7 +117,7 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 		return decision.Decision{}, err
 	}
 	topic := e.qa.topicNotCovered(text)
-	if topic != "" || votes.outside >= qOutside {
+	if topic != "" || votes.outside >= e.qp.outside {
 		d.Uncovered = true
 		d.Citations = citations(e.g, best(hits))
 		plain := e.qa.msg("not_covered", lang)
@@ -96,30 +127,34 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 		d.Answer = e.withQuotes(plain, d.Citations, lang)
 		return d, nil
 	}
-	classes := e.mentionedClasses(ctx, text)
-	switch {
-	case len(classes) >= 2:
-		plain, refs := e.compare(classes[0], classes[1], lang)
-		d.Citations = citations(e.g, refs)
-		d.Answer = e.withQuotes(plain, d.Citations, lang)
-		return d, nil
-	case len(classes) == 1:
-		plain, refs := e.about(classes[0], text, lang)
-		d.Citations = citations(e.g, refs)
+	var classes []string
+	// A question that names a class is about the class, unless the nearest questions of the question
+	// index say it is of another kind ("合同里既有 BPO 又有 KPO，按哪个大类报？" is about section 三).
+	if len(votes.kinds) == 0 || votes.kinds[corpus.QClass]+votes.kinds[corpus.QDifference] >= e.qp.classGate {
+		classes = e.mentionedClasses(ctx, text)
+	}
+	if len(classes) > 0 {
+		var plain string
+		var refs []string
+		if len(classes) == 1 {
+			plain, refs = e.about(classes[0], text, lang)
+		} else {
+			plain, refs = e.compare(classes[:min(len(classes), 3)], lang)
+		}
+		// The item asked about ("清算服务指什么？") and what the nearest questions needed.
+		refs = append(refs, e.classHits(hits, classes)...)
+		d.Citations = citations(e.g, e.qp.withVotes(e.g, refs, votes))
 		d.Answer = e.withQuotes(plain, d.Citations, lang)
 		return d, nil
 	}
-	primary := combine(votes, hits)
+	primary := e.qp.combine(votes, hits)
 	refs := &refList{g: e.g}
 	var plain string
-	// The plain answer written for the best passage that has one; its passages come first, all of them.
-	for i, r := range primary {
-		if ans, ok := e.qa.byRef[r]; ok && i < 2 {
-			plain = pick2(lang, ans.ZH, ans.EN)
-			for _, ar := range ans.Refs {
-				refs.add(ar)
-			}
-			break
+	// The plain answer written for the best passages; its passages come first, all of them.
+	if ans, ok := e.qa.written(primary); ok {
+		plain = pick2(lang, ans.ZH, ans.EN)
+		for _, ar := range ans.Refs {
+			refs.add(ar)
 		}
 	}
 	keep := max(len(refs.refs), 12)
@@ -308,21 +343,26 @@ func firstSentence(s string) string {
 	return s
 }
 
-// compare answers "how do A and B differ": both definitions and typical businesses, and the exclusion
-// that separates them named as the deciding difference.
-func (e *Engine) compare(a, b, lang string) (string, []string) {
-	ca, _ := e.g.Class(a)
-	cb, _ := e.g.Class(b)
+// compare answers "how do A and B (and C) differ": every class's definition and typical businesses, and
+// the exclusion that separates them named as the deciding difference.
+func (e *Engine) compare(codes []string, lang string) (string, []string) {
+	var cs []corpus.Class
+	var names []string
 	refs := &refList{g: e.g}
-	refs.add(a + ".def")
-	refs.add(b + ".def")
-	between := e.between([]string{a, b})
+	for _, code := range codes {
+		c, _ := e.g.Class(code)
+		cs = append(cs, c)
+		names = append(names, e.pathName(c, lang))
+		refs.add(code + ".def")
+	}
+	between := e.between(codes)
 	for _, r := range between {
 		refs.add(r)
 	}
 	var sb strings.Builder
-	sb.WriteString(e.qa.msg("compare", lang, e.pathName(ca, lang), e.pathName(cb, lang)))
-	for _, c := range []corpus.Class{ca, cb} {
+	last := len(names) - 1
+	sb.WriteString(e.qa.msg("compare", lang, strings.Join(names[:last], pick2(lang, "、", ", ")), names[last]))
+	for _, c := range cs {
 		sb.WriteString("\n" + e.defined(c, lang) + pick2(lang, "。", "."))
 		var typical []string
 		for _, p := range e.g.PassagesOf(c.Code) {

@@ -53,35 +53,45 @@ func TestGuidanceAnswers(t *testing.T) {
 		{"subsidy en", "Does the guidance say how much subsidy a model city gets?", "en", nil, []string{"does not cover"}, true},
 	}
 	f := world(t)
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			d := answer(t, tc.text, tc.lang)
-			if d.Kind != decision.KindGuidance {
-				t.Fatalf("kind %q, want guidance\n%s", d.Kind, summary(d))
-			}
-			for _, r := range tc.refs {
-				if !slices.Contains(citedRefs(d), r) {
-					t.Errorf("citations %v, want %s", citedRefs(d), r)
+	full, err := scoredFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both engines: the rules engine (BM25 alone) and the full one (with the question index).
+	for _, eng := range []struct {
+		name string
+		e    *Engine
+	}{{"bm25", f.e}, {"question index", full}} {
+		for _, tc := range tests {
+			t.Run(eng.name+"/"+tc.name, func(t *testing.T) {
+				d := answerWith(t, eng.e, tc.text, tc.lang)
+				if d.Kind != decision.KindGuidance {
+					t.Fatalf("kind %q, want guidance\n%s", d.Kind, summary(d))
 				}
-			}
-			plain := firstLine(d)
-			for _, s := range tc.says {
-				if !strings.Contains(plain, s) {
-					t.Errorf("plain answer %q does not say %q", plain, s)
+				for _, r := range tc.refs {
+					if !slices.Contains(citedRefs(d), r) {
+						t.Errorf("citations %v, want %s", citedRefs(d), r)
+					}
 				}
-			}
-			if d.Uncovered != tc.uncovered {
-				t.Errorf("uncovered = %v, want %v", d.Uncovered, tc.uncovered)
-			}
-			if tc.uncovered && len(d.Citations) == 0 {
-				t.Errorf("an uncovered question gets no nearest passages")
-			}
-			for _, c := range d.Citations {
-				if !f.g.Verbatim(c.Quote) || !strings.Contains(d.Answer, c.Quote) {
-					t.Errorf("citation %s is not quoted verbatim after the answer", c.Ref)
+				plain := firstLine(d)
+				for _, s := range tc.says {
+					if !strings.Contains(plain, s) {
+						t.Errorf("plain answer %q does not say %q", plain, s)
+					}
 				}
-			}
-		})
+				if d.Uncovered != tc.uncovered {
+					t.Errorf("uncovered = %v, want %v", d.Uncovered, tc.uncovered)
+				}
+				if tc.uncovered && len(d.Citations) == 0 {
+					t.Errorf("an uncovered question gets no nearest passages")
+				}
+				for _, c := range d.Citations {
+					if !f.g.Verbatim(c.Quote) || !strings.Contains(d.Answer, c.Quote) {
+						t.Errorf("citation %s is not quoted verbatim after the answer", c.Ref)
+					}
+				}
+			})
+		}
 	}
 }
 

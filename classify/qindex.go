@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"fenlei/corpus"
 	"fenlei/retrieval"
+	"fenlei/score"
 )
 
 // QuestionFinder finds the questions of the question index nearest to a text; *retrieval.Index
@@ -21,20 +23,36 @@ var _ QuestionFinder = (*retrieval.Index)(nil)
 
 // The question index answers by association, the way the coding index classifies: the questions nearest
 // to the asked one vote, each by its similarity relative to the nearest, for the passages their answers
-// need and for "not covered". The parameters below were chosen by leave-one-author-out cross-validation
-// over the question index (`fenlei eval --cv questions`), never on a test set.
-const (
-	// qNeighboursK is how many questions vote.
-	qNeighboursK = 10
-	// qVoteWeight is the share of a passage's score that comes from the votes; the rest is its BM25
+// need, for their kinds and for "not covered". qParams were chosen by leave-one-author-out
+// cross-validation over the question index (`fenlei eval --cv questions`), never on a test set; each
+// value was compared with its neighbours (k 5, 7, 10; keep 0.4, 0.5, 0.6; outside 0.3 … 0.5 …) and none of
+// them moved the hit rate by more than a few questions of 1,152.
+type qParams struct {
+	k int // how many questions vote
+	// voteWeight is the share of a passage's score that comes from the votes; the rest is its BM25
 	// score against the question, relative to the best passage.
-	qVoteWeight = 0.5
-	// qKeep keeps the passages that score at least this share of the best one, at most qMaxPrimary.
-	qKeep       = 0.5
-	qMaxPrimary = 8
-	// qOutside: when at least this share of the votes says "not covered", the answer says so.
-	qOutside = 0.5
-)
+	voteWeight float64
+	// keep keeps the passages that score at least this share of the best one, at most maxPrimary.
+	keep       float64
+	maxPrimary int
+	// outside: when at least this share of the votes says "not covered", the answer says so.
+	outside float64
+	// classVotes: a question about named classes also cites the passages with at least this share of
+	// the votes (above 1: none).
+	classVotes float64
+	// classGate: a question that names classes is answered about them only when at least this share of
+	// the votes comes from questions about classes (kinds class and difference).
+	classGate float64
+	// kindWeight is the share of the kind model's probabilities in the kinds (and "not covered"); the
+	// rest is the votes'.
+	kindWeight float64
+	// classHits: a question about named classes also cites their typical businesses and exclusions that
+	// BM25 ranks within this share of the best of them, at most three (above 1: none).
+	classHits float64
+}
+
+var defaultQParams = qParams{k: 7, voteWeight: 0.5, keep: 0.4, maxPrimary: 8, outside: 0.35, classVotes: 0.2,
+	classGate: 0.35, kindWeight: 0.5, classHits: 0.7}
 
 // questionVotes is what the nearest questions of the question index say about a question.
 type questionVotes struct {
@@ -49,7 +67,7 @@ func (e *Engine) votes(ctx context.Context, text string) (questionVotes, error) 
 	if e.qf == nil {
 		return v, nil
 	}
-	ns, err := e.qf.QuestionNeighbours(ctx, text, qNeighboursK, e.qexclude)
+	ns, err := e.qf.QuestionNeighbours(ctx, text, e.qp.k, e.qexclude)
 	if err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
 		return v, fmt.Errorf("classify: %w", err)
 	}
@@ -77,7 +95,40 @@ func (e *Engine) votes(ctx context.Context, text string) (questionVotes, error) 
 		v.kinds[k] /= total
 	}
 	v.outside /= total
+	if e.qkind != nil && e.qp.kindWeight > 0 {
+		p := e.qkind.Probs(routeFeatures(text))
+		for k := range v.kinds {
+			v.kinds[k] *= 1 - e.qp.kindWeight
+		}
+		v.outside *= 1 - e.qp.kindWeight
+		for i, l := range e.qkind.Labels {
+			v.kinds[l] += e.qp.kindWeight * p[i]
+			if l == corpus.QOutside {
+				v.outside += e.qp.kindWeight * p[i]
+			}
+		}
+	}
 	return v, nil
+}
+
+// newKindModel fits the question kinds (corpus.QuestionKinds) on the question index, leaving out the
+// author named in exclude: a logistic regression over the router's features, so that the words that make a
+// question one the guidance does not answer ("多久", "fee", "税率") weigh whatever the topic.
+func newKindModel(qs []corpus.Question, exclude string) (*score.TextModel, error) {
+	var docs []score.TextDoc
+	for _, q := range qs {
+		if q.Author != exclude {
+			docs = append(docs, score.TextDoc{Features: routeFeatures(q.Text), Label: q.Kind})
+		}
+	}
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	m, err := score.FitText(docs, score.TextOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("classify: question kinds: %w", err)
+	}
+	return m, nil
 }
 
 // scoredRef is a passage with its score for a question.
@@ -87,16 +138,16 @@ type scoredRef struct {
 }
 
 // combine scores passages by the votes and by BM25 (each relative to its best), and returns the best
-// ones: those within qKeep of the best, at most qMaxPrimary, best first (ties by ref). Without votes, the
+// ones: those within keep of the best, at most maxPrimary, best first (ties by ref). Without votes, the
 // best by BM25 alone.
-func combine(v questionVotes, hits []scoredRef) []string {
+func (p qParams) combine(v questionVotes, hits []scoredRef) []string {
 	if len(v.refs) == 0 {
 		return best(hits)
 	}
 	score := map[string]float64{}
 	if len(hits) > 0 && hits[0].Score > 0 {
 		for _, h := range hits {
-			score[h.Ref] += (1 - qVoteWeight) * h.Score / hits[0].Score
+			score[h.Ref] += (1 - p.voteWeight) * h.Score / hits[0].Score
 		}
 	}
 	top := 0.0
@@ -104,11 +155,38 @@ func combine(v questionVotes, hits []scoredRef) []string {
 		top = max(top, s)
 	}
 	for r, s := range v.refs {
-		score[r] += qVoteWeight * s / top
+		score[r] += p.voteWeight * s / top
 	}
+	out := ranked(score, 0)
+	var refs []string
+	for _, s := range out {
+		if len(refs) == p.maxPrimary || s.Score < p.keep*out[0].Score {
+			break
+		}
+		refs = append(refs, s.Ref)
+	}
+	return refs
+}
+
+// withVotes adds to refs the passages with at least classVotes of the votes, best first.
+func (p qParams) withVotes(g *corpus.Guidance, refs []string, v questionVotes) []string {
+	l := &refList{g: g}
+	for _, r := range refs {
+		l.add(r)
+	}
+	for _, a := range ranked(v.refs, p.classVotes) {
+		l.add(a.Ref)
+	}
+	return l.refs
+}
+
+// ranked returns the passages scored at least min, best first (ties by ref).
+func ranked(scores map[string]float64, min float64) []scoredRef {
 	var out []scoredRef
-	for r, s := range score {
-		out = append(out, scoredRef{r, s})
+	for r, s := range scores {
+		if s >= min {
+			out = append(out, scoredRef{r, s})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Score != out[j].Score {
@@ -116,12 +194,26 @@ func combine(v questionVotes, hits []scoredRef) []string {
 		}
 		return out[i].Ref < out[j].Ref
 	})
-	var refs []string
-	for _, s := range out {
-		if len(refs) == qMaxPrimary || s.Score < qKeep*out[0].Score {
+	return out
+}
+
+// classHits are the typical businesses and exclusions of classes that hits rank within classHits of the
+// best of them, at most three: the item a question about a class asks for ("清算服务指什么？").
+func (e *Engine) classHits(hits []scoredRef, classes []string) []string {
+	var out []string
+	top := 0.0
+	for _, h := range hits {
+		p, _ := e.g.Passage(h.Ref)
+		if !slices.Contains(classes, p.Code) || (p.Kind != corpus.KindTypical && p.Kind != corpus.KindExclude) {
+			continue
+		}
+		if top == 0 {
+			top = h.Score
+		}
+		if len(out) == 3 || h.Score < e.qp.classHits*top {
 			break
 		}
-		refs = append(refs, s.Ref)
+		out = append(out, h.Ref)
 	}
-	return refs
+	return out
 }

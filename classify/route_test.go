@@ -27,8 +27,8 @@ func routeDocs(t testing.TB) []RouteDoc {
 	return RouteDocs(ex, idx, qs)
 }
 
-// Leave-one-author-out: the router must tell descriptions from the rest for ≥ 99 % of texts of an author
-// it never saw. It fits one router per author (about 15 s; the race build skips it).
+// Leave-one-author-out: the router must tell descriptions from the rest for ≥ 98.5 % of texts of an
+// author it never saw. It fits one router per author (about 15 s; the race build skips it).
 func TestRouterCrossValidation(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("fits one router per author")
@@ -45,8 +45,11 @@ func TestRouterCrossValidation(t *testing.T) {
 	for _, d := range cv.Wrong {
 		t.Logf("wrong %s/%s: %s", d.Author, d.Route, d.Text)
 	}
-	if got := float64(cv.Right["binary"]) / float64(cv.Total["binary"]); got < 0.99 {
-		t.Errorf("description vs the rest, leave-one-author-out: %.3f, want ≥ 0.99", got)
+	// 0.985, not 0.99, since the question index and r3 joined: their authors disagree about general
+	// questions of the form "does X count as Y?" (the question index asks them about the guidance, r3 as
+	// descriptions), and no router can agree with both.
+	if got := float64(cv.Right["binary"]) / float64(cv.Total["binary"]); got < 0.985 {
+		t.Errorf("description vs the rest, leave-one-author-out: %.3f, want ≥ 0.985", got)
 	}
 }
 

@@ -65,15 +65,20 @@ func world(t testing.TB) *fixture {
 // wantLang "" means "zh".
 func answer(t *testing.T, text, wantLang string) decision.Decision {
 	t.Helper()
-	f := world(t)
-	d, err := f.e.Answer(t.Context(), text, nil)
+	return answerWith(t, world(t).e, text, wantLang)
+}
+
+// answerWith is answer with another engine.
+func answerWith(t *testing.T, e *Engine, text, wantLang string) decision.Decision {
+	t.Helper()
+	d, err := e.Answer(t.Context(), text, nil)
 	if err != nil {
 		t.Fatalf("Answer(%q): %v", text, err)
 	}
 	if wantLang == "" {
 		wantLang = "zh"
 	}
-	assertDecision(t, f.g, d, wantLang)
+	assertDecision(t, e.g, d, wantLang)
 	return d
 }
 

@@ -127,7 +127,11 @@ func (a *App) crossValidateQuestions(ctx context.Context) error {
 	var folds []eval.Fold
 	for _, q := range qs {
 		if len(folds) == 0 || folds[len(folds)-1].Name != q.Author {
-			folds = append(folds, eval.Fold{Name: q.Author, Classifier: a.eng.FoldQuestions(q.Author, routers[q.Author])})
+			f, err := a.eng.FoldQuestions(q.Author, routers[q.Author])
+			if err != nil {
+				return err
+			}
+			folds = append(folds, eval.Fold{Name: q.Author, Classifier: f})
 		}
 		f := &folds[len(folds)-1]
 		f.Cases = append(f.Cases, questionCase(q))
