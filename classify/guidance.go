@@ -16,7 +16,7 @@ import (
 
 // qa is the compiled answer data (corpus/answers.yaml).
 type qa struct {
-	pats       map[string]*regexp.Regexp
+	pats       map[string]*pat
 	msgs       map[string]corpus.Message
 	answers    []corpus.PlainAnswer
 	notCovered []string
@@ -27,7 +27,7 @@ func newQA(g *corpus.Guidance) (*qa, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &qa{pats: map[string]*regexp.Regexp{}, msgs: a.Messages, answers: a.Answers, notCovered: a.NotCovered}
+	q := &qa{pats: map[string]*pat{}, msgs: a.Messages, answers: a.Answers, notCovered: a.NotCovered}
 	for name, p := range a.Patterns {
 		q.pats[name] = compile(p)
 	}

@@ -30,7 +30,7 @@ var world = sync.OnceValues(func() (*corpus.Guidance, *retrieval.Index) {
 	if err != nil {
 		panic(err)
 	}
-	x, err := retrieval.New(g, lex, retrieval.Options{})
+	x, err := retrieval.New(g, lex, retrieval.Options{NoCodingIndex: true})
 	if err != nil {
 		panic(err)
 	}

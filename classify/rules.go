@@ -33,6 +33,7 @@ type state struct {
 	// service (see scorer.informative).
 	informative int
 	skip        map[string]bool // rules left out (Config.SkipRules)
+	own         map[string]bool // bigrams of the text alone, without lexicon expansions (see explains)
 }
 
 func newState(g *corpus.Guidance, text string, res retrieval.Result) *state {
