@@ -102,6 +102,9 @@ type Config struct {
 	// QuestionIndex is the question index: its questions nearest to a question about the guidance vote
 	// for the passages of the answer. nil: the passages are found by BM25 alone.
 	QuestionIndex QuestionFinder
+	// QuestionKinds tells the kinds of questions (corpus.QuestionKinds) with QuestionIndex; nil: the
+	// embedded model, fitted on the embedded question index by `fenlei train`.
+	QuestionKinds *score.TextModel
 	// SkipRules leaves rules of the rule layer out, by name (scope, contract, repair, domain, exclusion,
 	// clarify): for ablation studies in cross-validation, never in service.
 	SkipRules []string
@@ -155,8 +158,10 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{g: cfg.Guidance, qv: cfg.Questions, s: cfg.Searcher, llm: cfg.Suggester, lg: cfg.Logger, max: cfg.MaxRunes, rt: cfg.Router, qa: answers, qf: cfg.QuestionIndex, qp: defaultQParams}
 	if e.qf != nil {
-		if e.qkind, err = newKindModel(e.qf.Questions(), ""); err != nil {
-			return nil, err
+		if e.qkind = cfg.QuestionKinds; e.qkind == nil {
+			if e.qkind, err = defaultKinds(); err != nil {
+				return nil, fmt.Errorf("classify.New: %w", err)
+			}
 		}
 	}
 	e.skip = map[string]bool{}

@@ -128,7 +128,7 @@ func newKindModel(qs []corpus.Question, exclude string) (*score.TextModel, error
 	if err != nil {
 		return nil, fmt.Errorf("classify: question kinds: %w", err)
 	}
-	return m, nil
+	return m.Compact(pruneBelow), nil
 }
 
 // scoredRef is a passage with its score for a question.

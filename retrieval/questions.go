@@ -7,7 +7,9 @@ import (
 )
 
 // The question index (labelled wordings of questions about the guidance, each with the passages its
-// answer needs) is searched like the coding index: BM25 over Terms, in memory.
+// answer needs) is searched like the coding index: BM25 over Terms, in memory. It is built on first use
+// (some 30 ms, most of it reading traditional characters as simplified): a cold run that classifies a
+// description never needs it.
 
 // newQuestionIndex indexes the questions' texts; nil without questions.
 func newQuestionIndex(qs []corpus.Question) *entryIndex {
@@ -23,6 +25,7 @@ func newQuestionIndex(qs []corpus.Question) *entryIndex {
 // named in exclude are left out (leave-one-author-out cross-validation; "" keeps all). It returns
 // ErrEmptyQuery for a text with nothing searchable, and nothing without a question index.
 func (x *Index) QuestionNeighbours(ctx context.Context, text string, k int, exclude string) ([]Neighbour, error) {
+	x.qonce.Do(func() { x.qix = newQuestionIndex(x.qs) })
 	return x.qix.near(ctx, text, k, exclude)
 }
 

@@ -107,6 +107,7 @@ type Index struct {
 	english analysis.Analyzer
 	ent     *entryIndex // the coding index, nil without entries
 	qs      []corpus.Question
+	qonce   sync.Once   // builds qix on first use: descriptions never need it
 	qix     *entryIndex // the question index, nil without questions
 
 	bleveOnce sync.Once // the Bleve index of passages, built on first use by Passages
@@ -167,7 +168,7 @@ func New(g *corpus.Guidance, lexicon []corpus.Synonym, opts Options) (*Index, er
 	if !loaded { // other passages than the compiled index's (or Compile): build the passages' fields
 		x.pass = newPassageIndex(docs, x.englishTerms)
 	}
-	x.qs, x.qix = opts.Questions, newQuestionIndex(opts.Questions)
+	x.qs = opts.Questions
 	return x, nil
 }
 

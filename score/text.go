@@ -1,6 +1,7 @@
 package score
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -134,4 +135,168 @@ func (m *TextModel) probsInto(p []float64, features []string) {
 	for l := range p {
 		p[l] /= sum
 	}
+}
+
+// Compact returns the model without the features whose weights are all below min in absolute value, the
+// others rounded to float32 precision: what TextWire stores, so that a model and its stored form answer
+// alike. The router's 190,000 features are 20,000 at min 0.01.
+func (m *TextModel) Compact(min float64) *TextModel {
+	out := &TextModel{Labels: m.Labels, W: map[string][]float64{}, Bias: make([]float64, len(m.Bias))}
+	for i, b := range m.Bias {
+		out.Bias[i] = float64(float32(b))
+	}
+	for f, ws := range m.W {
+		keep := false
+		for _, w := range ws {
+			keep = keep || math.Abs(w) >= min
+		}
+		if !keep {
+			continue
+		}
+		r := make([]float64, len(ws))
+		for i, w := range ws {
+			r[i] = float64(float32(w))
+		}
+		out.W[f] = r
+	}
+	return out
+}
+
+// TextWire is the stored form of a TextModel: features sorted, weights row by row. AppendBinary writes
+// it in a format of its own rather than gob, whose bytes depend on the types a process encoded before.
+type TextWire struct {
+	Labels   []string
+	Bias     []float32
+	Features []string
+	W        []float32 // len(Features) × len(Labels)
+}
+
+// Wire returns the stored form of m; the same model gives the same wire.
+func (m *TextModel) Wire() TextWire {
+	w := TextWire{Labels: m.Labels, Bias: make([]float32, len(m.Bias))}
+	for i, b := range m.Bias {
+		w.Bias[i] = float32(b)
+	}
+	for f := range m.W {
+		w.Features = append(w.Features, f)
+	}
+	sort.Strings(w.Features)
+	w.W = make([]float32, 0, len(w.Features)*len(m.Labels))
+	for _, f := range w.Features {
+		for _, x := range m.W[f] {
+			w.W = append(w.W, float32(x))
+		}
+	}
+	return w
+}
+
+// Model returns the model a TextWire stores; a wire whose sizes disagree is an error.
+func (w TextWire) Model() (*TextModel, error) {
+	n := len(w.Labels)
+	if n == 0 || len(w.Bias) != n || len(w.W) != len(w.Features)*n {
+		return nil, fmt.Errorf("score.TextWire: %d labels, %d biases, %d weights for %d features", n, len(w.Bias), len(w.W), len(w.Features))
+	}
+	m := &TextModel{Labels: w.Labels, Bias: make([]float64, n), W: make(map[string][]float64, len(w.Features))}
+	for i, b := range w.Bias {
+		m.Bias[i] = float64(b)
+	}
+	flat := make([]float64, len(w.W)) // one allocation for every row
+	for i, x := range w.W {
+		flat[i] = float64(x)
+	}
+	for i, f := range w.Features {
+		m.W[f] = flat[i*n : (i+1)*n : (i+1)*n]
+	}
+	return m, nil
+}
+
+// AppendBinary appends w to b: counts and string lengths as uvarints, weights as little-endian float32.
+func (w TextWire) AppendBinary(b []byte) []byte {
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	f32 := func(x float32) { b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x)) }
+	b = binary.AppendUvarint(b, uint64(len(w.Labels)))
+	for _, l := range w.Labels {
+		str(l)
+	}
+	for _, x := range w.Bias {
+		f32(x)
+	}
+	b = binary.AppendUvarint(b, uint64(len(w.Features)))
+	for _, f := range w.Features {
+		str(f)
+	}
+	for _, x := range w.W {
+		f32(x)
+	}
+	return b
+}
+
+// DecodeTextWire reads a TextWire written by AppendBinary from the start of b and returns the rest of b.
+func DecodeTextWire(b []byte) (TextWire, []byte, error) {
+	var w TextWire
+	bad := errors.New("score.DecodeTextWire: truncated or malformed")
+	count := func() (int, bool) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)) {
+			return 0, false
+		}
+		b = b[k:]
+		return int(n), true
+	}
+	// Strings are cut from one copy of the input: one allocation rather than one per feature.
+	all := string(b)
+	str := func() (string, bool) {
+		n, ok := count()
+		if !ok || n > len(b) {
+			return "", false
+		}
+		at := len(all) - len(b)
+		s := all[at : at+n]
+		b = b[n:]
+		return s, true
+	}
+	f32s := func(n int) ([]float32, bool) {
+		if n < 0 || 4*n > len(b) {
+			return nil, false
+		}
+		out := make([]float32, n)
+		for i := range out {
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		b = b[4*n:]
+		return out, true
+	}
+	n, ok := count()
+	if !ok {
+		return w, nil, bad
+	}
+	for range n {
+		l, ok := str()
+		if !ok {
+			return w, nil, bad
+		}
+		w.Labels = append(w.Labels, l)
+	}
+	if w.Bias, ok = f32s(n); !ok {
+		return w, nil, bad
+	}
+	nf, ok := count()
+	if !ok {
+		return w, nil, bad
+	}
+	w.Features = make([]string, 0, nf)
+	for range nf {
+		f, ok := str()
+		if !ok {
+			return w, nil, bad
+		}
+		w.Features = append(w.Features, f)
+	}
+	if w.W, ok = f32s(nf * n); !ok {
+		return w, nil, bad
+	}
+	return w, b, nil
 }

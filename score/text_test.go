@@ -1,6 +1,7 @@
 package score
 
 import (
+	"bytes"
 	"math"
 	"reflect"
 	"testing"
@@ -52,5 +53,57 @@ func TestFitText(t *testing.T) {
 	}
 	if _, err := FitText([]TextDoc{{Features: []string{"x"}}}, TextOptions{}); err == nil {
 		t.Errorf("FitText(no label) = nil error, want one")
+	}
+}
+
+// A compacted model keeps the features that matter and answers as before, near enough; its stored form
+// answers exactly as it does.
+func TestTextCompactWire(t *testing.T) {
+	docs := []TextDoc{
+		{Features: []string{"a", "x"}, Label: "one"}, {Features: []string{"a", "y"}, Label: "one"},
+		{Features: []string{"b", "x"}, Label: "two"}, {Features: []string{"b", "z"}, Label: "two"},
+	}
+	m, err := FitText(docs, TextOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.W["noise"] = []float64{1e-4, -1e-4}
+	c := m.Compact(0.01)
+	if _, ok := c.W["noise"]; ok {
+		t.Errorf("a feature with weights below min was kept")
+	}
+	if _, ok := c.W["a"]; !ok {
+		t.Errorf("a deciding feature was dropped")
+	}
+	back, err := c.Wire().Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fs := range [][]string{{"a"}, {"b", "x"}, {"z", "unknown"}} {
+		p, pc, pb := m.Probs(fs), c.Probs(fs), back.Probs(fs)
+		for i := range p {
+			if math.Abs(p[i]-pc[i]) > 0.01 || pc[i] != pb[i] {
+				t.Errorf("%v: probs %v, compact %v, stored %v", fs, p, pc, pb)
+			}
+		}
+	}
+	bad := c.Wire()
+	bad.W = bad.W[1:]
+	if _, err := bad.Model(); err == nil {
+		t.Errorf("a wire with a weight missing decodes")
+	}
+	// The binary form: the same bytes for the same model, read back whole, the rest of the input left.
+	b := c.Wire().AppendBinary(nil)
+	if !bytes.Equal(b, c.Wire().AppendBinary(nil)) {
+		t.Errorf("two encodings of one model differ")
+	}
+	w, rest, err := DecodeTextWire(append(b, "tail"...))
+	if err != nil || string(rest) != "tail" || !reflect.DeepEqual(w, c.Wire()) {
+		t.Errorf("DecodeTextWire = %+v, rest %q, %v; want %+v", w, rest, err, c.Wire())
+	}
+	for n := range len(b) {
+		if _, _, err := DecodeTextWire(b[:n]); err == nil {
+			t.Fatalf("the first %d of %d bytes decode", n, len(b))
+		}
 	}
 }

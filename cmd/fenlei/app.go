@@ -42,6 +42,9 @@ type App struct {
 	model *score.Model
 	// entries builds the coding index from its entries (train, eval --cv) instead of the compiled form.
 	entries bool
+	// router and kinds replace the embedded routing models (train fits them first); nil: embedded.
+	router *classify.Router
+	kinds  *score.TextModel
 }
 
 // indexed is the embedded data an engine reads: the guidance, the index over its passages, the coding
@@ -109,7 +112,7 @@ func (a *App) load() error {
 	}
 	g, idx, questions := in.g, in.idx, in.questions
 	cfg := classify.Config{Guidance: g, Searcher: idx, Neighbours: idx, QuestionIndex: idx, Questions: questions, Logger: a.lg,
-		Model: a.model, MaxRunes: cliMaxRunes}
+		Model: a.model, MaxRunes: cliMaxRunes, Router: a.router, QuestionKinds: a.kinds}
 	if a.cfg.Skip != "" {
 		cfg.SkipRules = strings.Split(a.cfg.Skip, ",")
 	}

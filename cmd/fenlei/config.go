@@ -40,6 +40,8 @@ type Config struct {
 	Skip     string // eval: rules to leave out, comma-separated (ablation)
 	Out      string // train: where to write the model; audit: the output file
 	IndexOut string // train: where to write the compiled index
+	// RoutingOut is where train writes the router and the question kinds.
+	RoutingOut string
 
 	DB             string        // FENLEI_DB_URL / --db: SQLite file path or postgres:// URL
 	AdminToken     string        // FENLEI_ADMIN_TOKEN: bearer token of the admin routes ("": off)
@@ -103,6 +105,7 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 	case "train":
 		fs.StringVar(&c.Out, "o", "classify/model.json", "write the trained scorer here")
 		fs.StringVar(&c.IndexOut, "index-out", "retrieval/index.gob", "write the compiled index (passages and coding index) here")
+		fs.StringVar(&c.RoutingOut, "routing-out", "classify/routing.bin", "write the router and the question kinds here")
 	}
 	storeFlags(c, fs, cmd, getenv)
 	return c, fs

@@ -11,7 +11,7 @@
 //	fenlei eval --cases FILE [--json]  score the engine on a case file
 //	fenlei eval --cv author            leave-one-author-out cross-validation over the coding index
 //	fenlei eval --cv questions         the same over the question index and the router's texts
-//	fenlei train [-o FILE]             fit the scorer on the coding index
+//	fenlei train [-o FILE]             fit the router, compile the index, fit the scorer
 //	fenlei audit [-o OUT] FILE         review filings (CSV or XLSX)
 //	fenlei records [--format csv]      export the record of answers
 //	fenlei feedback export             corrections as eval cases
@@ -79,7 +79,8 @@ Usage:
   fenlei eval --cases FILE [--cases FILE2] [--json] [--report out.html] [--compare prev.json] [--baseline FILE]
   fenlei eval --cv author [--json]    leave-one-author-out cross-validation over the coding index
   fenlei eval --cv questions [--json] the same over the question index and the router's training texts
-  fenlei train [-o classify/model.json]  fit the scorer on the coding index (deterministic)
+  fenlei train [-o classify/model.json]  fit the router and question kinds (classify/routing.bin), compile the
+                                      index (retrieval/index.gob) and fit the scorer (deterministic)
   fenlei audit [-o OUT] FILE          review filings (CSV or XLSX; OUT .xlsx or .csv, default FILE.reviewed.xlsx)
   fenlei records [--db DB] [--format jsonl|csv]   export the record of answers, one per line/row
   fenlei feedback export [--db DB]    write the corrections users gave as eval cases (JSON lines)

@@ -16,9 +16,26 @@ import (
 	"fenlei/score"
 )
 
-// train fits the scorer on the coding index and writes it where -o says (classify/model.json, which the
-// binary embeds). Training is deterministic: the same data gives the same file.
+// train fits the router and the question kinds on the routing examples, coding index and question index
+// (-routing-out, classify/routing.bin), compiles the index (-index-out, retrieval/index.gob) and fits the
+// scorer on the coding index (-o, classify/model.json); the binary embeds all three. Training is
+// deterministic: the same data gives the same files.
 func (a *App) train(ctx context.Context) error {
+	g, err := corpus.Load()
+	if err != nil {
+		return err
+	}
+	data, err := classify.LoadRoutingData(g)
+	if err != nil {
+		return err
+	}
+	var routing []byte
+	if a.router, a.kinds, routing, err = classify.TrainRouting(data); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := os.WriteFile(a.cfg.RoutingOut, routing, 0o644); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
 	a.model = &score.Model{} // features need an engine, not a model
 	a.entries = true
 	if err := a.load(); err != nil {
@@ -46,7 +63,7 @@ func (a *App) train(ctx context.Context) error {
 	if err := os.WriteFile(a.cfg.Out, b, 0o644); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	fmt.Fprintf(a.stderr, "train: %d examples, temperature %.2f, wrote %s and %s\n", m.Examples, m.Temperature, a.cfg.Out, a.cfg.IndexOut)
+	fmt.Fprintf(a.stderr, "train: %d examples, temperature %.2f, wrote %s, %s and %s\n", m.Examples, m.Temperature, a.cfg.Out, a.cfg.IndexOut, a.cfg.RoutingOut)
 	return nil
 }
 
@@ -125,15 +142,14 @@ func (a *App) crossValidateQuestions(ctx context.Context) error {
 	if err := a.load(); err != nil {
 		return err
 	}
-	qs := a.idx.Questions()
-	if len(qs) == 0 {
-		return errors.New("eval: the question index is empty")
-	}
-	examples, err := corpus.RoutingExamples()
+	data, err := classify.LoadRoutingData(a.g)
 	if err != nil {
 		return err
 	}
-	docs := classify.RouteDocs(examples, a.idx.Entries(), qs)
+	qs, docs := data.Questions, data.Docs
+	if len(qs) == 0 {
+		return errors.New("eval: the question index is empty")
+	}
 	routers, err := classify.RouterFolds(docs)
 	if err != nil {
 		return err
