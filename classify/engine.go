@@ -59,13 +59,24 @@ type Suggester interface {
 	Model() string
 }
 
-// SuggestInput is what a Suggester sees: the description (data, not instructions), the candidate
-// classes with their passages, and the section 三 rules.
+// SuggestInput is what a Suggester sees. The fixed part (the same for every text, so that a provider's
+// prompt cache can hold it) is the 45-class list, the scope clauses and the section 三 rules; the part
+// for this text is the candidates (the scorer's ranking, else the retrieval's), every retrieved
+// exclusion that redirects, and the description itself (data, not instructions).
 type SuggestInput struct {
 	Text       string
 	Lang       string
-	Candidates []CandidateInfo
-	Rules      []corpus.Passage
+	Classes    []ClassLine      // the 45 sub-classes in code order
+	Scope      []corpus.Passage // the passages every scope clause rests on (what is not outsourcing)
+	Rules      []corpus.Passage // section 三
+	Candidates []CandidateInfo  // the best candidates, best first (up to promptCandidates)
+	Exclusions []corpus.Passage // retrieved exclusions that redirect, whatever class they belong to
+}
+
+// ClassLine is one sub-class of the list every prompt carries: code, name and the first sentence of
+// its definition.
+type ClassLine struct {
+	Code, Name, NameEN, Definition string
 }
 
 // CandidateInfo is one candidate class with its definition, typical businesses and exclusions.
@@ -169,6 +180,7 @@ func (e *Engine) newState(ctx context.Context, text string) (*state, error) {
 	}
 	st := newState(e.g, withoutInstructions(text), res)
 	st.lang = Lang(text)
+	st.raw = text
 	st.items = itemsBy(ctx, e.g, e.s)
 	st.skip = e.skip
 	return st, nil
@@ -233,23 +245,22 @@ func (e *Engine) classify(ctx context.Context, text string, onDelta func(string)
 	if err != nil {
 		return decision.Decision{}, err
 	}
-	res, lang := st.res, st.lang
+	// The offline engine's evidence is computed for every text: it is the suggestion without an LLM, and
+	// the rule layer's evidence with one.
+	if err := e.offline(ctx, st); err != nil {
+		return decision.Decision{}, err
+	}
 	engine := "offline"
 	if e.llm != nil {
-		sug, err := e.llm.Suggest(ctx, e.suggestInput(text, lang, res), onDelta)
+		sug, err := e.llm.Suggest(ctx, e.suggestInput(text, st), onDelta)
 		if err != nil {
 			e.lg.Warn("llm suggest failed", "err", err)
 			engine = fmt.Sprintf("offline (llm failed: %s)", shortErr(err))
-			if err := e.offline(ctx, st); err != nil {
-				return decision.Decision{}, err
-			}
 		} else {
 			engine = "llm:" + e.llm.Model()
 			st.usage = &decision.Usage{PromptTokens: sug.Usage.PromptTokens, CompletionTokens: sug.Usage.CompletionTokens}
 			st.llmSuggestion(sug)
 		}
-	} else if err := e.offline(ctx, st); err != nil {
-		return decision.Decision{}, err
 	}
 	st.applyRules()
 	d := st.decision()
@@ -332,25 +343,95 @@ func shortErr(err error) string {
 	return s
 }
 
-func (e *Engine) suggestInput(text, lang string, res retrieval.Result) SuggestInput {
-	in := SuggestInput{Text: text, Lang: lang}
-	for i, c := range res.Categories {
-		if i == 5 {
-			break
+// promptCandidates is how many candidates the LLM sees with their passages: on the coding index, the
+// scorer's ten best labels hold the right code far more often than five (TestShortlist measures it).
+const promptCandidates = 10
+
+func (e *Engine) suggestInput(text string, st *state) SuggestInput {
+	in := SuggestInput{Text: text, Lang: st.lang, Classes: e.classLines(), Scope: e.scopePassages(), Rules: e.rules()}
+	for _, code := range st.shortlist(promptCandidates) {
+		if code == decision.OUT {
+			continue
 		}
-		cl, _ := e.g.Class(c.Code)
-		ps := e.g.PassagesOf(c.Code)
+		cl, _ := e.g.Class(code)
+		ps := e.g.PassagesOf(code)
 		for _, p := range e.g.PassagesOf(cl.Parent) { // the middle class's exclusions bind its sub-classes too
 			if p.Kind == corpus.KindExclude {
 				ps = append(ps, p)
 			}
 		}
-		in.Candidates = append(in.Candidates, CandidateInfo{Class: cl, Score: c.Score, Passages: ps})
+		in.Candidates = append(in.Candidates, CandidateInfo{Class: cl, Score: st.p(code), Passages: ps})
 	}
-	for _, p := range e.g.Passages {
-		if p.Kind == corpus.KindRule {
-			in.Rules = append(in.Rules, p)
+	seen := map[string]bool{}
+	for _, h := range st.res.Passages {
+		if p, ok := e.g.Passage(h.Ref); ok && p.Kind == corpus.KindExclude && len(p.Targets) > 0 && !seen[p.Ref] {
+			seen[p.Ref] = true
+			in.Exclusions = append(in.Exclusions, p)
 		}
 	}
 	return in
+}
+
+// shortlist is the n best labels: the scorer's, else the retrieval's categories.
+func (s *state) shortlist(n int) []string {
+	var out []string
+	for _, lp := range s.probs {
+		out = append(out, lp.Code)
+	}
+	if s.probs == nil {
+		for _, c := range s.res.Categories {
+			out = append(out, c.Code)
+		}
+	}
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// classLines lists the 45 sub-classes with the first sentence of each definition.
+func (e *Engine) classLines() []ClassLine {
+	var out []ClassLine
+	for _, c := range e.g.Subclasses() {
+		def := ""
+		if p, ok := e.g.Passage(c.Code + ".def"); ok {
+			def = firstSentence(p.Text)
+		}
+		out = append(out, ClassLine{Code: c.Code, Name: c.Name, NameEN: c.NameEN, Definition: def})
+	}
+	return out
+}
+
+// firstSentence is text up to its first full stop (or semicolon), clipped to 80 characters.
+func firstSentence(text string) string {
+	if i := strings.IndexAny(text, "。；"); i > 0 {
+		text = text[:i]
+	}
+	return clip(text, 80)
+}
+
+// scopePassages are the passages the scope clauses rest on, each once, in clause order.
+func (e *Engine) scopePassages() []corpus.Passage {
+	l := refList{g: e.g}
+	for _, c := range scopeClauses {
+		for _, r := range c.Refs {
+			l.add(r)
+		}
+	}
+	out := make([]corpus.Passage, 0, len(l.refs))
+	for _, r := range l.refs {
+		p, _ := e.g.Passage(r)
+		out = append(out, p)
+	}
+	return out
+}
+
+func (e *Engine) rules() []corpus.Passage {
+	var out []corpus.Passage
+	for _, p := range e.g.Passages {
+		if p.Kind == corpus.KindRule {
+			out = append(out, p)
+		}
+	}
+	return out
 }
