@@ -347,6 +347,9 @@ func shortErr(err error) string {
 // scorer's ten best labels hold the right code far more often than five (TestShortlist measures it).
 const promptCandidates = 10
 
+// promptFull is how many of them show their typical businesses in full.
+const promptFull = 5
+
 func (e *Engine) suggestInput(text string, st *state) SuggestInput {
 	in := SuggestInput{Text: text, Lang: st.lang, Classes: e.classLines(), Scope: e.scopePassages(), Rules: e.rules()}
 	for _, code := range st.shortlist(promptCandidates) {
@@ -359,6 +362,17 @@ func (e *Engine) suggestInput(text string, st *state) SuggestInput {
 			if p.Kind == corpus.KindExclude {
 				ps = append(ps, p)
 			}
+		}
+		if len(in.Candidates) >= promptFull {
+			// Below the best promptFull, a candidate's typical businesses are shown by title only.
+			var short []corpus.Passage
+			for _, p := range ps {
+				if p.Kind == corpus.KindTypical {
+					p.Text = ""
+				}
+				short = append(short, p)
+			}
+			ps = short
 		}
 		in.Candidates = append(in.Candidates, CandidateInfo{Class: cl, Score: st.p(code), Passages: ps})
 	}
@@ -402,12 +416,19 @@ func (e *Engine) classLines() []ClassLine {
 	return out
 }
 
-// firstSentence is text up to its first full stop (or semicolon), clipped to 80 characters.
+// firstSentence is a definition's first sentence without the boilerplate every definition opens with
+// ("指服务提供商根据客户需求"), clipped to 40 characters.
 func firstSentence(text string) string {
 	if i := strings.IndexAny(text, "。；"); i > 0 {
 		text = text[:i]
 	}
-	return clip(text, 80)
+	for _, p := range []string{"指服务提供商根据客户需求", "指服务提供商根据客户的需求", "指"} {
+		if t, ok := strings.CutPrefix(text, p); ok {
+			text = t
+			break
+		}
+	}
+	return clip(text, 40)
 }
 
 // scopePassages are the passages the scope clauses rest on, each once, in clause order.

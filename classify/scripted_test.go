@@ -15,15 +15,27 @@ import (
 	"fenlei/corpus"
 	"fenlei/decision"
 	"fenlei/retrieval"
+	"fenlei/textin"
 )
 
 // scripted is an LLM that answers a fixed code for each text (a script), and "" for a text it has no
 // line for. It is what a right (or a wrong) LLM looks like to the rule layer, without the transport.
-type scripted struct{ codes map[string]string }
+// It records the candidates each prompt would show.
+type scripted struct {
+	codes map[string]string
+	shown *sync.Map // text → []string, the candidates' codes
+}
 
 func (s scripted) Model() string { return "scripted" }
 
 func (s scripted) Suggest(_ context.Context, in classify.SuggestInput, _ func(string)) (classify.Suggestion, error) {
+	if s.shown != nil {
+		var codes []string
+		for _, c := range in.Candidates {
+			codes = append(codes, c.Class.Code)
+		}
+		s.shown.Store(in.Text, codes)
+	}
 	return classify.Suggestion{Code: s.codes[in.Text], Reason: "scripted"}, nil
 }
 
@@ -108,12 +120,19 @@ func TestRightLLMStaysRight(t *testing.T) {
 	for _, c := range cases {
 		codes[c.Text] = c.Expected
 	}
-	e := scoredEngine(t, scripted{codes: codes})
-	right := 0
+	shown := &sync.Map{}
+	e := scoredEngine(t, scripted{codes: codes, shown: shown})
+	right, listed, counted := 0, 0, 0
 	for _, c := range cases {
 		d, err := e.Classify(t.Context(), c.Text)
 		if err != nil {
 			t.Fatalf("%s: %v", c.ID, err)
+		}
+		if c.Expected != decision.OUT { // OUT is no candidate: its scope clauses are in every prompt
+			counted++
+			if v, ok := shown.Load(textForPrompt(c.Text)); ok && slices.Contains(v.([]string), c.Expected) {
+				listed++
+			}
 		}
 		if d.Code == c.Expected || slices.Contains(c.Accept, d.Code) {
 			right++
@@ -129,9 +148,22 @@ func TestRightLLMStaysRight(t *testing.T) {
 	}
 	share := float64(right) / float64(len(cases))
 	t.Logf("a right LLM stays right on %d of %d cases (%.1f %%)", right, len(cases), 100*share)
+	t.Logf("the prompt's candidates hold the expected code for %d of %d cases not OUT (%.1f %%)", listed, counted, 100*float64(listed)/float64(counted))
+	if float64(listed) < 0.95*float64(counted) {
+		t.Errorf("the shortlist holds the expected code for %.1f %% of the cases, want ≥ 95 %%", 100*float64(listed)/float64(counted))
+	}
 	if share < 0.97 {
 		t.Errorf("a right LLM stays right on %.1f %% of the cases, want ≥ 97 %%", 100*share)
 	}
+}
+
+// textForPrompt is the text as the Suggester sees it (normalised by textin).
+func textForPrompt(s string) string {
+	in, err := textin.Parse(s, 10000)
+	if err != nil {
+		return s
+	}
+	return in.Match
 }
 
 func clipRunes(s string, n int) string {
@@ -141,7 +173,6 @@ func clipRunes(s string, n int) string {
 	return s
 }
 
-var _ = decision.OUT
 
 // TestLLMJudged: the kinds of wrong LLM answers of issue 10's "Why", each judged by the guidance's clauses
 // with the scorer's probabilities as evidence. The descriptions are our own sentences.

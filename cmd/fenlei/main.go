@@ -58,10 +58,12 @@ Usage:
   fenlei eval --cases FILE [--cases FILE2] [--json] [--report out.html] [--compare prev.json] [--baseline FILE]
   fenlei eval --cv author [--json]    leave-one-author-out cross-validation over the coding index
   fenlei train [-o classify/model.json]  fit the scorer on the coding index (deterministic)
+  fenlei llm check                    check the configured LLM endpoint, key, model and JSON mode
 
 LLM (every command; unset FENLEI_LLM_URL = offline engine):
   FENLEI_LLM_URL, FENLEI_LLM_MODEL, FENLEI_LLM_KEY (or OPENAI_API_KEY); flags --llm-url, --llm-model, --llm-key
-  --llm-timeout 30s, --llm-format json_object|json_schema|none
+  FENLEI_LLM_PROVIDER / --llm-provider openai|deepseek|qwen|ollama|reasoning (default: guessed)
+  --llm-timeout (default: the provider's), FENLEI_LLM_FORMAT / --llm-format json_schema|json_object|none
   FENLEI_LOG_LEVEL=debug|info|warn|error (default warn)
 `
 
@@ -76,7 +78,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "ask", "classify", "categories", "search", "chat", "serve", "discord", "eval", "train":
+	case "ask", "classify", "categories", "search", "chat", "serve", "discord", "eval", "train", "llm":
 	default:
 		fmt.Fprintf(stderr, "fenlei: unknown command %q\n\n%s", cmd, usage)
 		return errUsage
@@ -108,6 +110,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return app.discord(ctx)
 	case "train":
 		return app.train(ctx)
+	case "llm":
+		return app.llmCheck(ctx, fs.Args())
 	default: // "eval"
 		return app.eval(ctx)
 	}
