@@ -41,7 +41,7 @@ var (
 // has code and reason wins. Otherwise the error wraps ErrNoJSON (no complete object) or
 // ErrMissingField / ErrInvalidField (for the first object found).
 func parseReply(text string) (llmReply, error) {
-	const op = "llm.parseReply"
+	const op = "classify.parseReply"
 	var first error
 	for obj := range objects(text, 1) {
 		s, err := decodeReply(obj)

@@ -173,7 +173,6 @@ func clipRunes(s string, n int) string {
 	return s
 }
 
-
 // TestLLMJudged: the kinds of wrong LLM answers of issue 10's "Why", each judged by the guidance's clauses
 // with the scorer's probabilities as evidence. The descriptions are our own sentences.
 func TestLLMJudged(t *testing.T) {
