@@ -247,3 +247,54 @@ func TestLLMJudged(t *testing.T) {
 		})
 	}
 }
+
+var steer = flag.Bool("steer", false, "TestRightLLMOnCodingIndex: run the leave-one-author-out steering figure (about a minute)")
+
+// TestRightLLMOnCodingIndex is the steering figure of the rule layer under an LLM: a scripted LLM answers
+// each coding-index entry's own code, the entry's author is left out of the neighbours and the naive Bayes
+// (Engine.Fold; the embedded model's twelve weights stay), and the final answer must stay right. Run with
+// go test ./classify -run TestRightLLMOnCodingIndex -steer -v (add -overrides to list the cases).
+func TestRightLLMOnCodingIndex(t *testing.T) {
+	if !*steer {
+		t.Skip("run with -steer")
+	}
+	g, _ := scoredWorld()
+	entries, err := g.CodingIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]string{}
+	for _, en := range entries {
+		codes[textForPrompt(en.Text)] = en.Code
+	}
+	m, err := classify.DefaultModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := scoredEngine(t, scripted{codes: codes})
+	right, byRule := 0, map[string]int{}
+	for _, en := range entries {
+		d, err := base.Fold(en.Author, m).Classify(t.Context(), en.Text)
+		if err != nil {
+			t.Fatalf("%s line %d: %v", en.Author, en.Line, err)
+		}
+		if d.Code == en.Code {
+			right++
+			continue
+		}
+		rule := "none"
+		for _, c := range d.Checks {
+			if c.Status != "dropped" {
+				rule = c.Rule + ":" + c.Status
+			}
+		}
+		byRule[rule]++
+		if *listOverrides {
+			t.Logf("%s:%d %s → %q by %s  %s", en.Author, en.Line, en.Code, d.Code, rule, clipRunes(en.Text, 60))
+		}
+	}
+	t.Logf("a right LLM stays right on %d of %d coding-index entries (%.1f %%); overridden by %v", right, len(entries), 100*float64(right)/float64(len(entries)), byRule)
+	if float64(right) < 0.97*float64(len(entries)) {
+		t.Errorf("a right LLM stays right on %.1f %% of the entries, want ≥ 97 %%", 100*float64(right)/float64(len(entries)))
+	}
+}
