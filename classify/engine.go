@@ -9,14 +9,18 @@
 // fails a request (the offline engine answers and Engine says so); the description is data, never
 // instructions (nothing in it can change the rules or the system prompt).
 //
-// The rule layer, in order: validity (LLM codes outside the set are replaced), evidence (an LLM code the
-// guidance does not support yields to a strong offline answer, flagged, at low confidence), scope
-// (activities section 一 and the exclusion lists put outside outsourcing → OUT, negations such as
-// "非强制" respected), section 三 (priced items split, product sales, free hardware, the essence of the
-// service, BPO+KPO → KPO), equipment repair (B3, by the equipment named), domain anchors (a class confined
-// to a domain, e.g. B24 to financial institutions, needs a word of it) and catch-alls yielding to listed
-// siblings, exclusions ("应纳入 X" followed, listing clauses matched item by item), one clarifying
-// question when the two best candidates tie, and the deciding citations.
+// The rule layer (applyRules) is one function for the offline scorer's code and an LLM's code alike. The
+// learned scorer's probabilities are computed for every text and serve as evidence; the clauses decide:
+// validity (an LLM code outside the set, or one an instruction inside the description asked for, is
+// replaced by the offline code), thin texts (one question), OUT (kept on a scope clause or OUT
+// coding-index evidence, cited; otherwise it yields to the best supported class, flagged), scope (a
+// counted code under an affirmed scope clause goes OUT when the evidence agrees, else it is flagged),
+// exclusions ("应纳入 X" followed, listing clauses matched item by item), catch-alls yielding to a listed
+// sibling the description matches, evidence (an LLM code the scorer disagrees with and no clause decides
+// is kept, at lower confidence, with the alternative named), one clarifying question when the scorer's two
+// best labels tie, and the deciding citations, which only ever support the final code. Without a coding
+// index, the retrieval-only engine runs the older rules (section 三 contracts, equipment repair, domain
+// anchors) as well.
 //
 // The guidance contradicts itself once: K31 sends 医疗诊断服务 to BPO while K13 lists 医学诊断服务 (by an
 // independent medical laboratory) as its typical business. fenlei follows K13, the more specific clause,

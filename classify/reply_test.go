@@ -223,7 +223,7 @@ func TestParseReply(t *testing.T) {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("parseReply err = %v, want %v", err, tt.wantErr)
 				}
-				if !strings.HasPrefix(err.Error(), "llm.parseReply: ") {
+				if !strings.HasPrefix(err.Error(), "classify.parseReply: ") {
 					t.Errorf("err = %q, want the op prefix", err)
 				}
 				return
