@@ -201,7 +201,7 @@ func (e *Engine) offline(ctx context.Context, st *state) error {
 	if err != nil {
 		return fmt.Errorf("classify: %w", err)
 	}
-	st.informative = e.sc.informative(focus(st.text))
+	st.informative = e.sc.contentWords(st.text)
 	st.scoredSuggestion(e.sc.rank(e.sc.model, ev.features), ev)
 	return nil
 }

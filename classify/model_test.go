@@ -6,18 +6,12 @@ import (
 	"os"
 	"testing"
 
-	"fenlei/corpus"
-	"fenlei/retrieval"
 	"fenlei/score"
 )
 
 // The embedded model must have been trained on the embedded coding index and clause data.
 func TestModelNotStale(t *testing.T) {
-	g, err := corpus.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	es, err := g.CodingIndex()
+	e, err := scoredFixture()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +19,7 @@ func TestModelNotStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Data != DataHash(es) {
+	if m.Data != DataHash(e.sc.nbr.Entries()) {
 		t.Fatalf("classify/model.json is stale against corpus/codingindex and corpus/clauses.yaml: run `go run ./cmd/fenlei train`")
 	}
 	if len(m.W) != nFeatures || len(m.Features) != nFeatures {
@@ -40,23 +34,7 @@ func TestTrainReproducesModel(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("slow: .ci/run runs it without -race")
 	}
-	g, err := corpus.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	es, err := g.CodingIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lex, err := corpus.Lexicon()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: es})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(Config{Guidance: g, Searcher: idx, Neighbours: idx, Model: &score.Model{}})
+	e, err := scoredFixture()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,8 +31,8 @@ type state struct {
 	items    itemClassifier
 	probs    []labelProb // the learned scorer's ranking, best first; nil without a coding index
 	entryRef string      // the deciding passage of the nearest coding-index entry of the chosen code
-	// informative counts the text's words (CJK bigrams, English words) that the coding index knows and
-	// that are rare enough to say something (see scorer.informative).
+	// informative counts the text's words (CJK bigrams, English words) that say something about a
+	// service (see scorer.informative).
 	informative int
 	skip        map[string]bool       // rules left out (Config.SkipRules)
 	nbrs        []retrieval.Neighbour // the coding-index entries nearest the text, best first

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,6 +24,7 @@ import (
 type Neighbourer interface {
 	Neighbours(ctx context.Context, text string, k int, exclude string) ([]retrieval.Neighbour, error)
 	NeighboursOf(ctx context.Context, terms []string, k int, exclude string) ([]retrieval.Neighbour, error)
+	EntryTerms(i int) []string
 	Entries() []corpus.Entry
 }
 
@@ -87,6 +89,7 @@ type scorer struct {
 	labels  []string // the 45 sub-classes and OUT, sorted
 	li      map[string]int
 	informs map[string]bool // tokens that say something about a service (see informative)
+	content map[string]bool // tokens that lean to some labels at all: the words of a description
 }
 
 func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
@@ -96,40 +99,29 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 	}
 	labels = append(labels, decision.OUT)
 	sort.Strings(labels)
-	sc := &scorer{nbr: nbr, nb: score.NewNB(labels, 0.1), model: m, labels: labels, li: map[string]int{}, informs: map[string]bool{}}
+	sc := &scorer{nbr: nbr, nb: score.NewNB(labels, 0.1), model: m, labels: labels, li: map[string]int{}, informs: map[string]bool{}, content: map[string]bool{}}
 	for i, l := range labels {
 		sc.li[l] = i
 	}
-	perLabel := make([]float64, len(labels))
-	counts := map[string][]float64{}
-	for _, e := range nbr.Entries() {
-		ts := tokens(textin.MatchForm(e.Text))
-		sc.nb.Add(e.Author, e.Code, ts)
-		l := sc.li[e.Code]
-		perLabel[l]++
-		for _, t := range ts {
-			row := counts[t]
-			if row == nil {
-				row = make([]float64, len(labels))
-				counts[t] = row
-			}
-			row[l]++
-		}
+	for i, e := range nbr.Entries() {
+		sc.nb.Add(e.Author, e.Code, nbr.EntryTerms(i))
 	}
 	min := threshold("informative_min_share")
 	function := strings.Join(voc.clauses.Terms["function_chars"], "")
-	for t, row := range counts {
-		sum, top, df := 0.0, 0.0, 0.0
-		for l, c := range row {
-			df += c
-			r := c / math.Max(perLabel[l], 1)
-			sum += r
-			top = math.Max(top, r)
+	content := threshold("content_min_share")
+	sc.nb.Vocabulary(func(t string) {
+		n, top := sc.nb.Lean(t)
+		if n < 2 || strings.ContainsAny(t, function) {
+			return
 		}
-		if df >= 2 && top/sum >= min && !strings.ContainsAny(t, function) {
+		if top >= min {
 			sc.informs[t] = true
 		}
-	}
+		if top >= content {
+			sc.content[t] = true
+		}
+	})
+
 	return sc
 }
 
@@ -139,6 +131,18 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 // "warehouse" inform; "服务", "outsourcing", "公司" do not, nor bigrams with a function character
 // (pronouns and particles: "我们", "们公").
 func (sc *scorer) informative(text string) int { return len(sc.informing(tokens(text))) }
+
+// contentWords counts the tokens of text that lean to some labels (content_min_share): fewer than two
+// means the text names no service ("中心", "我们公司"), and one needs a clear winner.
+func (sc *scorer) contentWords(text string) int {
+	n := 0
+	for _, t := range tokens(text) {
+		if sc.content[t] {
+			n++
+		}
+	}
+	return n
+}
 
 // informing keeps the tokens that say something about a service.
 func (sc *scorer) informing(ts []string) []string {
@@ -151,16 +155,9 @@ func (sc *scorer) informing(ts []string) []string {
 	return out
 }
 
-// tokens are the naive-Bayes features of a text: its CJK bigrams and English words, each once.
-func tokens(text string) []string {
-	gs := bigrams(retrieval.Normalize(text))
-	out := make([]string, 0, len(gs))
-	for g := range gs {
-		out = append(out, g)
-	}
-	sort.Strings(out)
-	return out
-}
+// tokens are the naive-Bayes and neighbour features of a text: retrieval.Terms (CJK bigrams, English
+// words), each once.
+func tokens(text string) []string { return retrieval.Terms(text) }
 
 // evidence is the scorer's view of one text.
 type evidence struct {
@@ -174,7 +171,10 @@ func (sc *scorer) features(ctx context.Context, st *state, exclude string) (evid
 	for i := range rows {
 		rows[i] = make([]float64, nFeatures)
 	}
-	all := tokens(focus(st.text))
+	// The coding index reads the whole description, client included: who the service is for tells a
+	// counted service (for a bank) from in-house work or a sale to consumers. (The guidance retrieval
+	// reads focus(text), without the client, whose industry would pull it to that industry's classes.)
+	all := tokens(st.text)
 	terms := sc.informing(all)
 	var nbrs, full []retrieval.Neighbour
 	var err error
@@ -183,7 +183,7 @@ func (sc *scorer) features(ctx context.Context, st *state, exclude string) (evid
 			return evidence{}, err
 		}
 	}
-	if full, err = sc.nbr.Neighbours(ctx, focus(st.text), neighboursK, exclude); err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
+	if full, err = sc.nbr.Neighbours(ctx, st.text, neighboursK, exclude); err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
 		return evidence{}, err
 	}
 	if len(nbrs) == 0 {
@@ -324,7 +324,7 @@ func (e *Engine) Train(ctx context.Context, opt score.FitOptions) (*score.Model,
 	}
 	var raw [][]float64
 	var gold []int
-	for _, a := range uniq(authors) {
+	for _, a := range slices.Compact(slices.Sorted(slices.Values(authors))) {
 		fm, err := score.Fit(featureNames, pick(exs, authors, a, false), opt)
 		if err != nil {
 			return nil, err
@@ -380,19 +380,6 @@ func pick(exs []score.Example, authors []string, a string, want bool) []score.Ex
 			out = append(out, ex)
 		}
 	}
-	return out
-}
-
-func uniq(xs []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	sort.Strings(out)
 	return out
 }
 

@@ -41,6 +41,7 @@ type Decision struct {
 	Usage      *Usage      `json:"usage,omitempty"`
 	Error      string      `json:"error,omitempty"`      // why this input got no answer, for people (classify --jsonl)
 	ErrorCode  string      `json:"error_code,omitempty"` // the same for programs: "empty", "too_long", "bad_request"…
+	RecordID   string      `json:"record_id,omitempty"`  // the id under which the answer was recorded; feedback refers to it
 }
 
 // RequestID reads the id of a request, to echo it as the Decision's ID: a JSON string as its

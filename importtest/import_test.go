@@ -46,6 +46,11 @@ var rules = []rule{
 	// points from classify to llm, never back.
 	{"fenlei/classify", func(f file) bool { return !in(f.pkg, "fenlei/llm") }, "any package but fenlei/llm"},
 	{"fenlei/prompts", func(f file) bool { return !in(f.pkg, "fenlei/llm") }, "any package but fenlei/llm"},
+	{"github.com/jackc/pgx/", func(f file) bool { return in(f.pkg, "fenlei/store") }, "fenlei/store"},
+	{"modernc.org/sqlite", func(f file) bool { return in(f.pkg, "fenlei/store") }, "fenlei/store"},
+	{"github.com/pressly/goose/", func(f file) bool { return f.pkg == "fenlei/store" }, "fenlei/store"},
+	{"github.com/xuri/excelize/", func(f file) bool { return f.pkg == "fenlei/audit" || f.test }, "fenlei/audit, and test files"},
+	{"github.com/schollz/progressbar/", func(f file) bool { return f.pkg == "fenlei/cmd/fenlei" }, "fenlei/cmd/fenlei"},
 }
 
 // envReaders are the functions that read the environment, by package.
@@ -248,6 +253,11 @@ func TestCheck(t *testing.T) {
 		{"websocket in an eval test", file{pkg: "fenlei/eval", test: true, src: []byte("package eval\nimport _ \"github.com/gorilla/websocket\"\n")}, 1},
 		{"chromedp in a web test", file{pkg: "fenlei/bot/web", test: true, src: []byte("package web\nimport _ \"github.com/chromedp/chromedp\"\n")}, 0},
 		{"chromedp in web", file{pkg: "fenlei/bot/web", src: []byte("package web\nimport _ \"github.com/chromedp/chromedp\"\n")}, 1},
+		{"pgx in store", file{pkg: "fenlei/store", src: []byte("package store\nimport _ \"github.com/jackc/pgx/v5/stdlib\"\n")}, 0},
+		{"sqlite in web", file{pkg: "fenlei/bot/web", src: []byte("package web\nimport _ \"modernc.org/sqlite\"\n")}, 1},
+		{"excelize in web", file{pkg: "fenlei/bot/web", src: []byte("package web\nimport _ \"github.com/xuri/excelize/v2\"\n")}, 1},
+		{"excelize in a web test", file{pkg: "fenlei/bot/web", test: true, src: []byte("package web\nimport _ \"github.com/xuri/excelize/v2\"\n")}, 0},
+		{"progressbar in audit", file{pkg: "fenlei/audit", src: []byte("package audit\nimport _ \"github.com/schollz/progressbar/v3\"\n")}, 1},
 		{"tools pin", file{pkg: "fenlei", src: []byte("//go:build tools\n\npackage tools\nimport _ \"github.com/chromedp/chromedp\"\n")}, 0},
 		{"other build tag", file{pkg: "fenlei/eval", src: []byte("//go:build !windows\n\npackage eval\nimport _ \"github.com/chromedp/chromedp\"\n")}, 1},
 		{"Getenv in llm", file{pkg: "fenlei/llm", src: []byte("package llm\nimport \"os\"\nvar k = os.Getenv(\"KEY\")\n")}, 1},

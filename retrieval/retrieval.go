@@ -53,12 +53,15 @@ var stableOrder = []string{"-_score", "_id"}
 // tieMargin is how many hits beyond those wanted are fetched, so that stable can reorder near-ties.
 const tieMargin = 8
 
+// round9 rounds a BM25 score to 9 decimals: the last bits of a sum depend on the order it was added in.
+func round9(s float64) float64 { return math.Round(s*1e9) / 1e9 }
+
 // stable rounds scores to 9 decimals and orders hits by rounded score, then id. A long query's BM25 score
 // is a sum whose order, and so whose last bits, vary with the order documents were analysed in; rounded,
 // the same query gets the same hits in the same order, and training is reproducible.
 func stable(hits search.DocumentMatchCollection) search.DocumentMatchCollection {
 	for _, h := range hits {
-		h.Score = math.Round(h.Score*1e9) / 1e9
+		h.Score = round9(h.Score)
 	}
 	sort.SliceStable(hits, func(a, b int) bool {
 		if hits[a].Score != hits[b].Score {
@@ -93,16 +96,15 @@ type Index struct {
 	en      map[string][]string // code → English aliases
 	names   map[string]string   // code → name, for direct name mentions
 	entries []corpus.Entry
-	ent     bleve.Index // the coding index, nil without entries
+	ent     *entryIndex // the coding index, nil without entries
 }
 
 type doc struct {
-	Text   string `json:"text"`
-	Title  string `json:"title"`
-	EN     string `json:"en"`
-	Kind   string `json:"kind"`
-	Code   string `json:"code"`
-	Author string `json:"author,omitempty"`
+	Text  string `json:"text"`
+	Title string `json:"title"`
+	EN    string `json:"en"`
+	Kind  string `json:"kind"`
+	Code  string `json:"code"`
 }
 
 // New builds the in-memory index over every passage of g.
@@ -140,9 +142,7 @@ func New(g *corpus.Guidance, lexicon []corpus.Synonym, opts Options) (*Index, er
 	if err := idx.Batch(b); err != nil {
 		return nil, fmt.Errorf("retrieval.New: %w", err)
 	}
-	if x.ent, err = entryIndex(im, opts.Entries); err != nil {
-		return nil, fmt.Errorf("retrieval.New: %w", err)
-	}
+	x.ent = newEntryIndex(opts.Entries)
 	return x, nil
 }
 
@@ -174,7 +174,6 @@ func indexMapping(opts Options) (*mapping.IndexMappingImpl, error) {
 	dm.AddFieldMappingsAt("en", english)
 	dm.AddFieldMappingsAt("kind", kw)
 	dm.AddFieldMappingsAt("code", kw)
-	dm.AddFieldMappingsAt("author", kw)
 	im.DefaultMapping = dm
 	im.DefaultAnalyzer = "zh"
 	return im, nil
@@ -182,9 +181,6 @@ func indexMapping(opts Options) (*mapping.IndexMappingImpl, error) {
 
 // Close releases the index.
 func (x *Index) Close() error {
-	if x.ent != nil {
-		x.ent.Close()
-	}
 	return x.idx.Close()
 }
 

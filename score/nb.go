@@ -7,23 +7,23 @@ import (
 
 // NB is a multinomial naive Bayes over tokens with add-α smoothing, its counts kept per group (an author
 // of the coding index), so that a group can be left out at query time for leave-one-group-out features.
+// Counts are sparse: a token keeps only the labels and groups that used it.
 type NB struct {
 	Alpha  float64
 	labels []string
 	li     map[string]int
-	groups map[string]*nbCounts
-	total  *nbCounts
-	vocab  map[string]bool
+	groups map[string]int
+	docs   [][]float64 // [group][label]
+	toks   [][]float64 // [group][label]
+	tok    map[string][]nbCount
+	// labelDocs caches documents per label for Lean (nil until first asked; Add resets it).
+	labelDocs []float64
 }
 
-type nbCounts struct {
-	docs   []float64            // per label
-	tokens []float64            // per label
-	tok    map[string][]float64 // token → per label
-}
-
-func newCounts(n int) *nbCounts {
-	return &nbCounts{docs: make([]float64, n), tokens: make([]float64, n), tok: map[string][]float64{}}
+// nbCount is one token's count for one label in one group.
+type nbCount struct {
+	label, group int32
+	n            float64
 }
 
 // NewNB returns an empty model over the given labels (α = 0.1 when alpha ≤ 0).
@@ -37,7 +37,7 @@ func NewNB(labels []string, alpha float64) *NB {
 	for i, l := range ls {
 		li[l] = i
 	}
-	return &NB{Alpha: alpha, labels: ls, li: li, groups: map[string]*nbCounts{}, total: newCounts(len(ls)), vocab: map[string]bool{}}
+	return &NB{Alpha: alpha, labels: ls, li: li, groups: map[string]int{}, tok: map[string][]nbCount{}}
 }
 
 // Labels returns the labels in the order Posterior reports them.
@@ -45,29 +45,33 @@ func (m *NB) Labels() []string { return m.labels }
 
 // Add counts one document of a group; an unknown label is ignored.
 func (m *NB) Add(group, label string, tokens []string) {
-	i, ok := m.li[label]
+	l, ok := m.li[label]
 	if !ok {
 		return
 	}
-	g := m.groups[group]
-	if g == nil {
-		g = newCounts(len(m.labels))
+	g, ok := m.groups[group]
+	if !ok {
+		g = len(m.docs)
 		m.groups[group] = g
+		m.docs = append(m.docs, make([]float64, len(m.labels)))
+		m.toks = append(m.toks, make([]float64, len(m.labels)))
 	}
-	for _, c := range []*nbCounts{g, m.total} {
-		c.docs[i]++
-		for _, t := range tokens {
-			row := c.tok[t]
-			if row == nil {
-				row = make([]float64, len(m.labels))
-				c.tok[t] = row
-			}
-			row[i]++
-			c.tokens[i]++
-		}
-	}
+	m.docs[g][l]++
+	m.labelDocs = nil
 	for _, t := range tokens {
-		m.vocab[t] = true
+		m.toks[g][l]++
+		cs := m.tok[t]
+		found := false
+		for i := range cs {
+			if cs[i].label == int32(l) && cs[i].group == int32(g) {
+				cs[i].n++
+				found = true
+				break
+			}
+		}
+		if !found {
+			m.tok[t] = append(cs, nbCount{label: int32(l), group: int32(g), n: 1})
+		}
 	}
 }
 
@@ -78,35 +82,90 @@ func (m *NB) Add(group, label string, tokens []string) {
 // root of the tokens seen, so that a long contract is not certain of its label on boilerplate alone.
 func (m *NB) Posterior(tokens []string, exclude string) []float64 {
 	n := len(m.labels)
-	x := m.groups[exclude]
-	lp := make([]float64, n)
-	v := float64(len(m.vocab))
-	for i := 0; i < n; i++ {
-		docs, toks := m.total.docs[i], m.total.tokens[i]
-		if x != nil {
-			docs -= x.docs[i]
-			toks -= x.tokens[i]
+	x, hasX := m.groups[exclude]
+	docs := make([]float64, n)
+	toks := make([]float64, n)
+	for g := range m.docs {
+		if hasX && g == x {
+			continue
 		}
-		denom := math.Log(toks + m.Alpha*v)
-		ll, seen := 0.0, 0
-		for _, t := range tokens {
-			row := m.total.tok[t]
-			if row == nil {
+		for l := 0; l < n; l++ {
+			docs[l] += m.docs[g][l]
+			toks[l] += m.toks[g][l]
+		}
+	}
+	v := float64(len(m.tok))
+	denom := make([]float64, n)
+	for l := range denom {
+		denom[l] = math.Log(toks[l] + m.Alpha*v)
+	}
+	ll := make([]float64, n)
+	c := make([]float64, n)
+	seen := 0
+	for _, t := range tokens {
+		cs, ok := m.tok[t]
+		if !ok {
+			continue
+		}
+		seen++
+		clear(c)
+		for _, k := range cs {
+			if hasX && int(k.group) == x {
 				continue
 			}
-			seen++
-			c := row[i]
-			if x != nil {
-				if xr := x.tok[t]; xr != nil {
-					c -= xr[i]
-				}
-			}
-			ll += math.Log(c+m.Alpha) - denom
+			c[k.label] += k.n
 		}
+		for l := 0; l < n; l++ {
+			ll[l] += math.Log(c[l]+m.Alpha) - denom[l]
+		}
+	}
+	lp := make([]float64, n)
+	for l := 0; l < n; l++ {
+		s := ll[l]
 		if seen > 0 {
-			ll /= math.Sqrt(float64(seen))
+			s /= math.Sqrt(float64(seen))
 		}
-		lp[i] = 0.5*math.Log(docs+1) + ll
+		lp[l] = 0.5*math.Log(docs[l]+1) + s
 	}
 	return softmax(lp, 1)
+}
+
+// Lean reports how a token's use spreads over the labels: how many times it was counted, and the share
+// of its use (per label, relative to the label's documents) that its most-using label has — near 1 for a
+// token of one label, near 1/len(Labels) for one that every label uses alike.
+func (m *NB) Lean(token string) (count, top float64) {
+	cs := m.tok[token]
+	if len(cs) == 0 {
+		return 0, 0
+	}
+	if m.labelDocs == nil {
+		m.labelDocs = make([]float64, len(m.labels))
+		for g := range m.docs {
+			for l, d := range m.docs[g] {
+				m.labelDocs[l] += d
+			}
+		}
+	}
+	per := make([]float64, len(m.labels))
+	for _, k := range cs {
+		per[k.label] += k.n
+		count += k.n
+	}
+	sum := 0.0
+	for l, c := range per {
+		if c == 0 {
+			continue
+		}
+		r := c / math.Max(m.labelDocs[l], 1)
+		sum += r
+		top = math.Max(top, r)
+	}
+	return count, top / sum
+}
+
+// Vocabulary calls f for every token counted.
+func (m *NB) Vocabulary(f func(token string)) {
+	for t := range m.tok {
+		f(t)
+	}
 }

@@ -14,18 +14,21 @@ type Code string
 
 // Codes of *Error.
 const (
-	CodeEmpty       Code = "empty"        // nothing to classify: no letter or digit
-	CodeTooLong     Code = "too_long"     // over the length limit
-	CodeNotText     Code = "not_text"     // binary, invalid UTF-8, mostly control characters
-	CodeBadRequest  Code = "bad_request"  // not the JSON object the endpoint takes (Detail says which field)
-	CodeTooLarge    Code = "too_large"    // a request body over the size limit
-	CodeRateLimited Code = "rate_limited" // too many requests or messages
-	CodeBusy        Code = "busy"         // the previous message of a conversation is still being answered
-	CodeNotFound    Code = "not_found"    // an unknown path or class
-	CodeMethod      Code = "method"       // a wrong HTTP method
-	CodeForbidden   Code = "forbidden"    // a cross-origin or unknown-host request
-	CodeCanceled    Code = "canceled"     // the request was cancelled or timed out
-	CodeInternal    Code = "internal"     // anything else: details are logged, never shown
+	CodeEmpty        Code = "empty"        // nothing to classify: no letter or digit
+	CodeTooLong      Code = "too_long"     // over the length limit
+	CodeNotText      Code = "not_text"     // binary, invalid UTF-8, mostly control characters
+	CodeBadRequest   Code = "bad_request"  // not the JSON object the endpoint takes (Detail says which field)
+	CodeTooLarge     Code = "too_large"    // a request body over the size limit
+	CodeRateLimited  Code = "rate_limited" // too many requests or messages
+	CodeBusy         Code = "busy"         // the previous message of a conversation is still being answered
+	CodeNotFound     Code = "not_found"    // an unknown path or class
+	CodeMethod       Code = "method"       // a wrong HTTP method
+	CodeForbidden    Code = "forbidden"    // a cross-origin or unknown-host request
+	CodeMediaType    Code = "media_type"   // a POST whose Content-Type is not JSON
+	CodeUnauthorized Code = "unauthorized" // an admin route without the right bearer token
+	CodeNotRecorded  Code = "not_recorded" // the answer could not be recorded, so it was not sent
+	CodeCanceled     Code = "canceled"     // the request was cancelled or timed out
+	CodeInternal     Code = "internal"     // anything else: details are logged, never shown
 )
 
 // Error is an error whose Message users may see. Compare with errors.Is against the Err values
@@ -108,6 +111,14 @@ func (e *Error) Message(lang string) string {
 		return pick("不支持这种请求方法。", "This method is not allowed here.")
 	case CodeForbidden:
 		return pick("拒绝访问：请求来自未允许的网站或主机名。", "Refused: the request comes from a site or host name that is not allowed.")
+	case CodeMediaType:
+		return pick("请以 JSON 发送（Content-Type: application/json）。", "Send JSON (Content-Type: application/json).")
+	case CodeUnauthorized:
+		return pick("需要管理员令牌：请发送 Authorization: Bearer <FENLEI_ADMIN_TOKEN>。",
+			"This admin route needs Authorization: Bearer <FENLEI_ADMIN_TOKEN>.")
+	case CodeNotRecorded:
+		return pick("抱歉，答复未能保存，因此没有发送，请稍后重试。",
+			"Sorry, the answer could not be recorded, so it was not sent; please try again later.")
 	case CodeCanceled:
 		return pick("请求已取消或超时，请重试。", "The request was cancelled or timed out; please try again.")
 	}

@@ -138,6 +138,9 @@ func TestMessage(t *testing.T) {
 		{&Error{Code: CodeBadRequest, Problem: ProblemSyntax, Offset: 7}, "zh", "第 7 字节", "at byte 7"},
 		{&Error{Code: CodeBadRequest, Problem: ProblemNotObject}, "zh", "不是 JSON 对象", "not a JSON object"},
 		{context.DeadlineExceeded, "zh", "超时", "timed out"},
+		{&Error{Code: CodeMediaType}, "zh", "application/json", "Send JSON"},
+		{&Error{Code: CodeUnauthorized}, "zh", "管理员令牌", "Authorization: Bearer"},
+		{fmt.Errorf("discord.record: %w", &Error{Code: CodeNotRecorded}), "zh", "未能保存", "could not be recorded"},
 		{errors.New("web.textRequest: secret internals"), "zh", "抱歉", "Sorry"},
 	}
 	for _, tt := range tests {

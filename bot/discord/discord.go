@@ -18,8 +18,9 @@
 //   - a per-user token bucket (Config.UserRate, default 5 per minute, on an injectable clock)
 //     guards every command and message (autocomplete excepted); a user over the limit in a thread
 //     is told once, not once per message;
-//   - errors become a short message in the user's language (bot.Message's sentences for ErrEmpty,
-//     ErrTooLong, ErrBinary and engine failures; the rate limit; a restart), never a crash (a panic
+//   - errors become a short message in the user's language (textin.Message's sentences for empty,
+//     too long and unreadable text, engine failures and answers not recorded; the rate limit; a
+//     restart), never a crash (a panic
 //     in a handler is recovered and logged) and never internals, which are only logged. Errors
 //     found before an answer starts (rate limit, invalid text, unknown /category code) are
 //     ephemeral replies; an engine failure replaces the deferred response, which Discord does not
@@ -94,6 +95,7 @@ type Config struct {
 	Conversations Conversations  // answers mentions and thread messages
 	Classes       []corpus.Class // /category: autocompletion of code, and a class's sub-classes
 	Guide         Guide          // /category: classes and passages; nil leaves /category out
+	Recorder      Recorder       // records every answer before it is sent (nil: none recorded)
 
 	Logger     *slog.Logger     // default: discards
 	LibraryLog bool             // point discordgo's process-wide Logger at Logger
@@ -253,6 +255,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	cmds := b.commands()
 	if _, err := b.s.ApplicationCommandBulkOverwrite(appID, b.cfg.GuildID, cmds, discordgo.WithContext(ctx)); err != nil {
 		b.shutdown()
+		if ctx.Err() != nil {
+			// Stopped while registering: a shutdown, not a failure.
+			b.lg.Info("discord stopped before its commands were registered")
+			return nil
+		}
 		return fmt.Errorf("discord.Run: register commands: %w", err)
 	}
 	b.lg.Info("discord ready", "user", userID, "application", appID, "guild", b.cfg.GuildID, "commands", len(cmds))
@@ -459,8 +466,10 @@ func (b *Bot) command(i *discordgo.Interaction) {
 	}
 
 	ctx, cancel := context.WithTimeout(b.runCtx, b.timeout)
+	start := time.Now()
 	d, err := b.cfg.Engine.Answer(ctx, in.Match, func(string) {})
 	cancel()
+	d, err = b.record("discord:"+i.ChannelID, user, text, d, err, time.Since(start))
 	msg := b.render(d, err, lang, lg)
 	rctx, cancel = b.restCtx()
 	defer cancel()
@@ -616,7 +625,7 @@ func (b *Bot) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate) {
 		return
 	}
 	if inThread {
-		b.turn(m.ChannelID, text, lang, lg)
+		b.turn(m.ChannelID, m.Author.ID, text, lang, lg)
 		return
 	}
 	if err := textin.Check(text, 0); err != nil {
@@ -639,15 +648,17 @@ func (b *Bot) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate) {
 	}
 	b.markThread(th.ID)
 	lg.Info("discord thread", "thread", th.ID)
-	b.turn(th.ID, text, lang, lg.With("thread", th.ID))
+	b.turn(th.ID, m.Author.ID, text, lang, lg.With("thread", th.ID))
 }
 
 // turn answers text as the next turn of the thread's conversation, in the thread. Errors are told
 // in the conversation's language when the text shows none.
-func (b *Bot) turn(threadID, text, lang string, lg *slog.Logger) {
+func (b *Bot) turn(threadID, user, text, lang string, lg *slog.Logger) {
 	ctx, cancel := context.WithTimeout(b.runCtx, b.timeout)
+	start := time.Now()
 	d, err := b.cfg.Conversations.Turn(ctx, conversationID(threadID), text, func(string) {})
 	cancel()
+	d, err = b.record(conversationID(threadID), user, text, d, err, time.Since(start))
 	if err != nil && d.Lang != "" {
 		lang = d.Lang
 	}
@@ -657,8 +668,10 @@ func (b *Bot) turn(threadID, text, lang string, lg *slog.Logger) {
 // oneShot answers a mention in place, replying to it, without a conversation.
 func (b *Bot) oneShot(m *discordgo.Message, text, lang string, lg *slog.Logger) {
 	ctx, cancel := context.WithTimeout(b.runCtx, b.timeout)
+	start := time.Now()
 	d, err := b.cfg.Engine.Answer(ctx, textin.Clean(text), func(string) {})
 	cancel()
+	d, err = b.record("discord:"+m.ChannelID, m.Author.ID, text, d, err, time.Since(start))
 	b.send(m.ChannelID, b.render(d, err, lang, lg), reference(m), lg)
 }
 

@@ -19,6 +19,8 @@ import (
 	"fenlei/bot"
 	"fenlei/corpus"
 	"fenlei/decision"
+	"fenlei/store"
+	"fenlei/store/storetest"
 	"fenlei/textin"
 )
 
@@ -197,6 +199,7 @@ func TestBot(t *testing.T) {
 	prevLogger := discordgo.Logger
 	t.Cleanup(func() { discordgo.Logger = prevLogger })
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) // never advances: the 3rd request of a user in this test is limited
+	db := storetest.Open(t, ":memory:", store.Options{})
 
 	b, err := New(Config{
 		Token:         "test-token",
@@ -211,6 +214,7 @@ func TestBot(t *testing.T) {
 		UserRate:      Rate{Requests: 2, Per: time.Hour},
 		Now:           func() time.Time { return clock },
 		HTTPClient:    &http.Client{Timeout: 10 * time.Second},
+		Recorder:      db,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -258,6 +262,13 @@ func TestBot(t *testing.T) {
 			t.Errorf("embeds = %q, want the citation quote and ref", o.embedText())
 		}
 		checkNoMentions(t, "edit", o)
+		// The answer was recorded before the edit was sent, under a hash of the Discord user.
+		var recs []store.Record
+		db.Records(t.Context(), store.Query{}, func(r store.Record) error { recs = append(recs, r); return nil })
+		if len(recs) != 1 || recs[0].Channel != "discord" || recs[0].Text != "@everyone 为银行定制开发核心业务系统" ||
+			recs[0].Decision.Code != "I11" || recs[0].User != db.HashUser("discord:1") {
+			t.Errorf("records = %+v", recs)
+		}
 	})
 
 	t.Run("engine error", func(t *testing.T) {
@@ -485,6 +496,21 @@ func TestShutdown(t *testing.T) {
 	edit[0].json(t, &o)
 	if !strings.Contains(o.Content, "restarting") {
 		t.Errorf("edit = %q, want the restart notice", o.Content)
+	}
+}
+
+// TestShutdownWhileRegistering: a stop that comes while the commands are being registered is a
+// clean shutdown, not a start-up failure.
+func TestShutdownWhileRegistering(t *testing.T) {
+	fake := newFakeDiscord(t)
+	fake.mu.Lock()
+	fake.holdCommands = true
+	fake.mu.Unlock()
+	cancel, runErr := runBot(t, fake, &fakeEngine{}, testLogger(t))
+	fake.waitCalls("global command registration", 1, isCall("PUT", "applications/200/commands"))
+	cancel()
+	if err := <-runErr; err != nil {
+		t.Fatalf("Run: %v, want nil after a stop during registration", err)
 	}
 }
 

@@ -35,9 +35,12 @@ type fakeDiscord struct {
 	// noContentIntent makes the gateway refuse an IDENTIFY with the Message Content intent (close
 	// 4014), as Discord does when the intent is not enabled in the Developer Portal.
 	noContentIntent bool
-	heartbeats      int
-	threads         int
-	messages        int
+	// holdCommands, when set, keeps the command registration (PUT …/commands) unanswered until
+	// the client gives up on it, as a slow Discord would.
+	holdCommands bool
+	heartbeats   int
+	threads      int
+	messages     int
 }
 
 // threadChannel is a channel that is itself a (user's) thread: Discord refuses to open a
@@ -113,6 +116,13 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
 			},
 		})
 	case r.Method == "PUT" && len(parts) >= 3 && parts[0] == "applications" && parts[len(parts)-1] == "commands":
+		f.mu.Lock()
+		hold := f.holdCommands
+		f.mu.Unlock()
+		if hold {
+			<-r.Context().Done()
+			return
+		}
 		var cmds []map[string]any
 		if err := json.Unmarshal(body, &cmds); err != nil {
 			writeJSON(w, 400, map[string]any{"message": "bad commands", "code": 50035})

@@ -2,11 +2,14 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +21,8 @@ import (
 	"fenlei/corpus"
 	"fenlei/decision"
 	"fenlei/retrieval"
+	"fenlei/store"
+	"fenlei/store/storetest"
 )
 
 // artifactDir is where the browser tests save their screenshots: $FENLEI_ARTIFACTS (.ci/run sets it)
@@ -118,7 +123,8 @@ func realServer(t *testing.T) (*Server, *httptest.Server, *corpus.Guidance) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Engine: eng, Categories: g.Classes, Guide: g, Logger: testLogger(t),
+	db := storetest.Open(t, storetest.SQLite(t), store.Options{})
+	s, err := New(Config{Engine: eng, Categories: g.Classes, Guide: g, Logger: testLogger(t), Recorder: db, Lister: db,
 		RateLimit: -1, ConnRateLimit: -1, MaxConnsPerIP: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +259,7 @@ func TestBrowser(t *testing.T) {
 	saveScreenshot(t, ctx, dir, "desktop-search.png")
 	js[bool](t, ctx, `(() => { const s = document.querySelector("#tax-search"); s.value = ""; s.dispatchEvent(new Event("input")); return true; })()`)
 
-	// Feedback: thumbs down with a corrected code reaches /api/feedback.
+	// Feedback: thumbs down with a corrected code reaches /api/feedback, by the answer's record_id.
 	do(t, ctx,
 		chromedp.Click(`.answer-box[data-kind="classification"] .feedback .down`),
 		chromedp.WaitVisible(`.answer-box[data-kind="classification"] .feedback .fix`),
@@ -261,7 +267,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(`.answer-box[data-kind="classification"] .feedback .send-fb`),
 		chromedp.WaitNotPresent(`.answer-box[data-kind="classification"] .feedback .fix`),
 	)
-	if fbs := s.feedback.list(); len(fbs) != 1 || fbs[0].Vote != "down" || fbs[0].Correct != "I13" {
+	var fbs []store.Feedback
+	if err := s.cfg.Lister.Feedbacks(t.Context(), store.Query{}, func(f store.Feedback) error { fbs = append(fbs, f); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(fbs) != 1 || fbs[0].Vote != "down" || fbs[0].Correct != "I13" || fbs[0].Code != "I11" || fbs[0].Text == "" {
 		t.Errorf("feedback = %+v", fbs)
 	}
 
@@ -335,5 +345,77 @@ func TestBrowserXSS(t *testing.T) {
 	}
 	if res["answer"] != "echo: "+evil {
 		t.Errorf("answer shown as %q", res["answer"])
+	}
+}
+
+// TestBrowserCrossSitePost opens a page of another site (localhost, where the chat is at
+// 127.0.0.1) that posts to the chat's API the ways a page can: no-cors fetches with a text body and
+// an HTML form, and a JSON fetch (which needs a CORS preflight the server never grants). The
+// requests arrive, and none is answered, recorded or stored.
+func TestBrowserCrossSitePost(t *testing.T) {
+	fe := &fakeEngine{}
+	s, _ := newTestServer(t, fe, nil)
+	var mu sync.Mutex
+	arrived := 0
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Header.Get("Origin") != "" {
+			mu.Lock()
+			arrived++
+			mu.Unlock()
+		}
+		s.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(target.Close)
+	// A record the attacker wants to vote on, made by a non-browser client.
+	st, body := post(t, target, "/api/classify", `{"text":"为银行定制开发信贷管理软件"}`)
+	if st != http.StatusOK {
+		t.Fatalf("status %d: %s", st, body)
+	}
+	var d decision.Decision
+	mustJSON(t, body, &d)
+
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>evil</title>
+<form id="f" method="POST" action="%[1]s/api/feedback" enctype="text/plain" target="sink">
+<input name='{"vote":"down","correct":"OUT","record_id":"%[2]s","x":"' value='"}'></form>
+<iframe name="sink"></iframe>
+<script>
+(async () => {
+  const fb = JSON.stringify({record_id: %[2]q, vote: "down", correct: "OUT"});
+  await fetch(%[1]q + "/api/feedback", {method: "POST", mode: "no-cors", body: fb}).catch(() => {});
+  await fetch(%[1]q + "/api/classify", {method: "POST", mode: "no-cors", body: '{"text":"cross-site"}'}).catch(() => {});
+  await fetch(%[1]q + "/api/classify", {method: "POST", headers: {"Content-Type": "application/json"}, body: '{"text":"cross-site json"}'}).catch(() => {});
+  document.getElementById("f").submit();
+  setTimeout(() => { document.title = "done"; }, 500);
+})();
+</script>`, target.URL, d.RecordID)
+	}))
+	t.Cleanup(evil.Close)
+	evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1) // another site than 127.0.0.1
+
+	ctx := browser(t)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(evilURL+"/"),
+		chromedp.Poll[chromedp.Void](`document.title === "done"`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	n := arrived
+	mu.Unlock()
+	if n < 3 {
+		t.Errorf("only %d cross-site POSTs reached the server: the test did not attack", n)
+	}
+	if got := records(t, s); len(got) != 1 {
+		t.Errorf("%d records, want only the non-browser one: %+v", len(got), got)
+	}
+	nf := 0
+	s.cfg.Lister.Feedbacks(t.Context(), store.Query{}, func(store.Feedback) error { nf++; return nil })
+	if nf != 0 {
+		t.Errorf("a cross-site page stored %d feedback", nf)
+	}
+	if asked := fe.Asked(); len(asked) != 1 {
+		t.Errorf("the engine was asked %q, want only the non-browser request", asked)
 	}
 }

@@ -1,47 +1,26 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"regexp"
-	"sync"
-	"time"
-	"unicode/utf8"
+	"strings"
 
 	"fenlei/corpus"
+	"fenlei/store"
+	"fenlei/textin"
 )
 
-// Feedback is one thumbs up/down on an answer, as POSTed to /api/feedback.
-type Feedback struct {
-	At         time.Time `json:"at"`
-	Vote       string    `json:"vote"`              // "up" or "down"
-	Code       string    `json:"code"`              // the code the answer gave ("" for a question or clarification)
-	Correct    string    `json:"correct,omitempty"` // the code the user says is right
-	Text       string    `json:"text,omitempty"`    // the user's message that was answered
-	DecisionID string    `json:"decision_id,omitempty"`
-	Comment    string    `json:"comment,omitempty"`
-}
+// maxComment is the longest feedback comment, in characters.
+const maxComment = 1000
 
-// feedbackStore keeps the last max entries in memory until an audit log exists.
-type feedbackStore struct {
-	max int
-
-	mu      sync.Mutex
-	entries []Feedback
-}
-
-func (f *feedbackStore) add(fb Feedback) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.entries = append(f.entries, fb)
-	if n := len(f.entries) - f.max; n > 0 {
-		f.entries = append([]Feedback(nil), f.entries[n:]...)
-	}
-}
-
-func (f *feedbackStore) list() []Feedback {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Feedback{}, f.entries...)
+// feedbackRequest is the body of POST /api/feedback: a judgement of one recorded answer.
+// The description and the Decision judged are the record's, not the client's.
+type feedbackRequest struct {
+	RecordID string `json:"record_id"`
+	Vote     string `json:"vote"`              // "up" or "down"
+	Correct  string `json:"correct,omitempty"` // the code the user says is right
+	Comment  string `json:"comment,omitempty"`
 }
 
 var codeRE = regexp.MustCompile(`^(OUT|ITO|BPO|KPO|[IBK][1-9][0-9]?)$`)
@@ -65,39 +44,61 @@ func (s *Server) validCode(code string) bool {
 func (s *Server) handleFeedback(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		writeJSON(w, http.StatusOK, s.feedback.list())
+		s.admin(s.listFeedback)(w, r)
 	case http.MethodPost:
-		s.limited(s.postFeedback)(w, r)
+		s.limited(s.sameOrigin(s.postFeedback))(w, r)
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use GET or POST")
+		writeFail(w, http.StatusMethodNotAllowed, requestLang(r), &textin.Error{Code: textin.CodeMethod})
 	}
 }
 
 func (s *Server) postFeedback(w http.ResponseWriter, r *http.Request) {
-	var fb Feedback
+	var fb feedbackRequest
 	if !s.decodeJSON(w, r, &fb) {
 		return
 	}
-	fb.At = s.cfg.Now().UTC()
-	fb.Code = corpus.NormCode(fb.Code)
 	fb.Correct = corpus.NormCode(fb.Correct)
+	fb.RecordID = strings.TrimSpace(fb.RecordID)
+	// The comment is the user's text: textin normalises and validates it like a message; one
+	// with no words (empty, emoji only) is no comment. It sets the language of the replies.
+	comment, err := textin.ParseLang(fb.Comment, maxComment, requestLang(r))
+	lang := comment.Lang
 	switch {
+	case errors.Is(err, textin.ErrEmpty):
+		comment.Clean = ""
+	case err != nil:
+		writeFail(w, statusOf(textin.ErrorCode(err)), lang, err)
+		return
+	}
+	switch {
+	case fb.RecordID == "" || len(fb.RecordID) > 100:
+		writeSaid(w, http.StatusBadRequest, textin.CodeBadRequest, lang, "缺少 record_id：请给出所评价答复的 record_id。",
+			"record_id is required: the record_id of the answer judged.")
+		return
 	case fb.Vote != "up" && fb.Vote != "down":
-		writeError(w, http.StatusBadRequest, `vote must be "up" or "down"`)
-	case fb.Code != "" && !s.validCode(fb.Code):
-		writeError(w, http.StatusBadRequest, "code is not a category code")
+		writeSaid(w, http.StatusBadRequest, textin.CodeBadRequest, lang, `vote 应为 "up" 或 "down"。`, `vote must be "up" or "down".`)
+		return
 	case fb.Correct != "" && !s.validCode(fb.Correct):
-		writeError(w, http.StatusBadRequest, "correct is not a category code (like I11, B21 or OUT)")
-	case !utf8.ValidString(fb.Text) || utf8.RuneCountInString(fb.Text) > s.cfg.MaxMessage:
-		writeError(w, http.StatusUnprocessableEntity, "text is too long or not text")
-	case !utf8.ValidString(fb.Comment) || utf8.RuneCountInString(fb.Comment) > 1000:
-		writeError(w, http.StatusUnprocessableEntity, "comment is too long or not text")
-	case len(fb.DecisionID) > 200:
-		writeError(w, http.StatusUnprocessableEntity, "decision_id is too long")
+		writeSaid(w, http.StatusBadRequest, textin.CodeBadRequest, lang, "correct 不是分类代码（如 I11、B21 或 OUT）。",
+			"correct is not a category code (like I11, B21 or OUT).")
+		return
+	}
+	got, err := s.cfg.Recorder.AddFeedback(r.Context(), store.Feedback{RecordID: fb.RecordID, Vote: fb.Vote,
+		Correct: fb.Correct, Comment: comment.Clean}, "ip:"+clientIP(r))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeSaid(w, http.StatusNotFound, textin.CodeNotFound, lang, "没有 record_id 为此值的答复记录。", "No recorded answer has this record_id.")
+	case errors.Is(err, store.ErrLimit):
+		w.Header().Set("Retry-After", "86400")
+		writeSaid(w, http.StatusTooManyRequests, textin.CodeRateLimited, lang, "反馈次数已达今日上限，请明天再试。",
+			"The feedback limit for today is reached: please try again tomorrow.")
+	case err != nil:
+		s.lg.Error("feedback", "err", err)
+		writeFail(w, http.StatusInternalServerError, lang, err)
 	default:
-		s.feedback.add(fb)
-		s.lg.Info("feedback", "vote", fb.Vote, "code", fb.Code, "correct", fb.Correct)
-		writeJSON(w, http.StatusCreated, fb)
+		s.lg.Info("feedback", "record", got.RecordID, "vote", got.Vote, "code", got.Code, "correct", got.Correct)
+		writeJSON(w, http.StatusCreated, map[string]string{"id": got.ID, "record_id": got.RecordID, "vote": got.Vote,
+			"code": got.Code, "correct": got.Correct})
 	}
 }

@@ -4,18 +4,28 @@
 //   - GET / serves an embedded chat page (no CDN, no build step) that renders every piece of data
 //     as text, never as HTML, under a Content-Security-Policy that allows only its own script.
 //   - POST /api/classify and POST /api/ask take {"id": "...", "text": "..."} and return a Decision;
-//     the body is read as JSON whatever its Content-Type (curl -d sends a form type), up to
+//     the body must be JSON (Content-Type application/json or +json; 415 otherwise), up to
 //     Config.MaxBody. The text goes through textin (normalised, validated) like every channel's.
 //     GET /api/categories returns the taxonomy (with ?detail=1, each class's definition, typical
 //     businesses and exclusions too); GET /api/categories/{code} returns one class with them;
 //     GET /healthz returns {"status":"ok"};
-//     POST /api/feedback records a thumbs up/down (kept in memory, bounded) and GET /api/feedback lists them.
+//     POST /api/feedback {"record_id","vote","correct","comment"} judges a recorded answer.
+//   - Every answer, from the API and the websocket, is recorded through Config.Recorder before it is
+//     sent, and carries its record_id; an answer that could not be recorded is not sent (500
+//     "not_recorded", or an "error" message on the websocket).
+//   - Admin routes GET /api/records and GET /api/feedback need "Authorization: Bearer
+//     Config.AdminToken" (401 without it) and are off (404) when no token is set.
+//   - POST /api/audit takes a filings file (CSV or XLSX, multipart "file" or the raw body, at most
+//     Config.MaxUpload bytes and Config.MaxAuditRows rows) and returns the reviewed XLSX (see package audit).
+//   - POSTs must come from the page's own origin: a cross-site Sec-Fetch-Site or Origin is refused
+//     with 403 (Config.AllowedOrigins are trusted).
 //   - Every error of the API is JSON {"error": "...", "code": "..."}: error is a sentence in the user's
 //     language (that of the text, else the Accept-Language header, else Chinese) with no internals,
 //     code is textin's Code for programs. 400 bad JSON or empty text (emoji, symbols and
-//     invisible characters only count as empty), 403 a Host that is not allowed, 404 unknown path
-//     or class, 405 wrong method, 413 body over Config.MaxBody, 422 text too long or not text,
-//     429 rate limited, 500 engine failure (details only in the log).
+//     invisible characters only count as empty), 401 an admin route without its token, 403 a Host
+//     or an origin that is not allowed, 404 unknown path or class, 405 wrong method, 413 body over
+//     Config.MaxBody, 415 a POST body that is not JSON, 422 text too long or not text,
+//     429 rate limited, 500 engine failure or an answer not recorded (details only in the log).
 //   - The Host header must name this server: an IP address, "localhost", or one of Config.Hosts.
 //     A page on another name that resolves to this server (DNS rebinding) gets 403 everywhere.
 //   - GET /ws is a websocket conversation (one connection, one bot conversation): the client sends
@@ -30,6 +40,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -37,6 +48,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"runtime"
@@ -46,6 +58,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"fenlei/audit"
 	"fenlei/bot"
 	"fenlei/corpus"
 	"fenlei/decision"
@@ -65,10 +78,18 @@ var staticFS embed.FS
 
 // Config configures a Server. Zero values take the defaults noted.
 type Config struct {
-	Addr       string         // listen address for Run, e.g. ":8080" (default "127.0.0.1:8080")
-	Engine     bot.Engine     // required
-	Categories []corpus.Class // served by /api/categories
-	Logger     *slog.Logger   // default: discard
+	Addr       string     // listen address for Run, e.g. ":8080" (default "127.0.0.1:8080")
+	Engine     bot.Engine // required
+	Recorder   Recorder   // required: every answer is recorded before it is sent
+	Lister     Lister     // lists records and feedback on the admin routes (nil: admin routes off)
+	AdminToken string     // bearer token of the admin routes ("": admin routes off)
+
+	Auditor      audit.Classifier // reviews uploads on POST /api/audit (nil: off)
+	AuditClasses []corpus.Class   // the taxonomy the audit checks declared codes against
+	MaxUpload    int64            // largest audit upload in bytes (default 10 MiB)
+	MaxAuditRows int              // most rows of an audit upload (default 20000)
+	Categories   []corpus.Class   // served by /api/categories
+	Logger       *slog.Logger     // default: discard
 
 	MaxBody    int64 // largest JSON request body in bytes (default 64 KiB)
 	MaxMessage int   // longest message in runes (default bot.DefaultMaxMessage)
@@ -80,11 +101,10 @@ type Config struct {
 	ConnBurst     int     // bucket size per connection (default 5)
 	MaxConnsPerIP int     // open websockets per client IP (default 50; <0 unlimited)
 
-	AllowedOrigins []string // extra origins ("https://example.org") allowed to open /ws; same-origin is always allowed
+	AllowedOrigins []string // extra origins ("https://example.org") allowed to open /ws and POST; same-origin is always allowed
 	Hosts          []string // host names (no port) the server answers to besides IP addresses and localhost
 	Guide          Guide    // the classes' passages for /api/categories/{code} and ?detail=1; nil: names only
 
-	MaxFeedback   int           // feedback entries kept in memory (default 1000)
 	Conversations bot.Options   // options of the websocket conversations (MaxMessage, Now and Logger are filled in)
 	TurnTimeout   time.Duration // longest engine call (default 2m)
 	// MaxInFlight bounds the engine calls running at once (websocket turns and API answers); the
@@ -108,10 +128,12 @@ type Server struct {
 	ipLimit  *limiter
 	wsConns  *connCounter
 	upgrader websocket.Upgrader
-	feedback *feedbackStore
 	origins  map[string]bool
 	hosts    map[string]bool
 	slots    chan struct{} // one per engine call in flight
+	csrf     *http.CrossOriginProtection
+	instance string     // distinguishes this process's websocket ids in the records
+	auditMu  sync.Mutex // held while an audit runs: one at a time
 
 	mu      sync.Mutex
 	clients map[*client]struct{}
@@ -123,6 +145,9 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Engine == nil {
 		return nil, errors.New("web.New: Config.Engine is nil")
+	}
+	if cfg.Recorder == nil {
+		return nil, errors.New("web.New: Config.Recorder is nil: every answer must be recorded")
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8080"
@@ -154,9 +179,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConnsPerIP == 0 {
 		cfg.MaxConnsPerIP = 50
 	}
-	if cfg.MaxFeedback <= 0 {
-		cfg.MaxFeedback = 1000
-	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 2 * runtime.GOMAXPROCS(0)
 	}
@@ -176,10 +198,14 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	origins := map[string]bool{}
+	csrf := http.NewCrossOriginProtection()
 	for _, o := range cfg.AllowedOrigins {
 		o = strings.TrimRight(strings.ToLower(strings.TrimSpace(o)), "/")
 		if o == "" || o == "*" {
 			return nil, fmt.Errorf("web.New: AllowedOrigins: %q is not an origin", o)
+		}
+		if err := csrf.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("web.New: AllowedOrigins: %w", err)
 		}
 		origins[o] = true
 	}
@@ -202,10 +228,11 @@ func New(cfg Config) (*Server, error) {
 		convs:    bot.New(cfg.Engine, co),
 		ipLimit:  newLimiter(cfg.RateLimit, cfg.Burst, cfg.Now),
 		wsConns:  &connCounter{max: cfg.MaxConnsPerIP, n: map[string]int{}},
-		feedback: &feedbackStore{max: cfg.MaxFeedback},
 		origins:  origins,
 		hosts:    hosts,
 		slots:    make(chan struct{}, cfg.MaxInFlight),
+		csrf:     csrf,
+		instance: strings.ToLower(rand.Text()[:8]),
 		clients:  map[*client]struct{}{},
 	}
 	s.upgrader = websocket.Upgrader{
@@ -229,9 +256,11 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("/healthz", method(http.MethodGet, s.handleHealth))
 	s.mux.HandleFunc("/api/categories", method(http.MethodGet, s.handleCategories))
 	s.mux.HandleFunc("/api/categories/{code}", method(http.MethodGet, s.handleCategory))
-	s.mux.HandleFunc("/api/classify", method(http.MethodPost, s.limited(s.handleClassify)))
-	s.mux.HandleFunc("/api/ask", method(http.MethodPost, s.limited(s.handleAsk)))
+	s.mux.HandleFunc("/api/classify", method(http.MethodPost, s.limited(s.sameOrigin(s.handleClassify))))
+	s.mux.HandleFunc("/api/ask", method(http.MethodPost, s.limited(s.sameOrigin(s.handleAsk))))
 	s.mux.HandleFunc("/api/feedback", s.handleFeedback)
+	s.mux.HandleFunc("/api/records", method(http.MethodGet, s.admin(s.handleRecords)))
+	s.mux.HandleFunc("/api/audit", method(http.MethodPost, s.limited(s.sameOrigin(s.handleAudit))))
 	s.mux.HandleFunc("/ws", method(http.MethodGet, s.handleWS))
 	return s, nil
 }
@@ -390,6 +419,10 @@ func statusOf(code textin.Code) int {
 		return http.StatusMethodNotAllowed
 	case textin.CodeForbidden:
 		return http.StatusForbidden
+	case textin.CodeMediaType:
+		return http.StatusUnsupportedMediaType
+	case textin.CodeUnauthorized:
+		return http.StatusUnauthorized
 	case textin.CodeCanceled:
 		return http.StatusServiceUnavailable
 	}
@@ -425,9 +458,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v) // errors here mean the client went away
 }
 
-// writeError writes an error JSON with a message chosen by the caller.
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+// writeSaid writes an error JSON whose sentence the caller words itself, in Chinese or English
+// as lang says, with textin's code for programs.
+func writeSaid(w http.ResponseWriter, status int, code textin.Code, lang, zh, en string) {
+	msg := zh
+	if lang == "en" {
+		msg = en
+	}
+	writeJSON(w, status, errorBody{Error: msg, Code: code})
 }
 
 const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
@@ -568,8 +606,7 @@ type textRequest struct {
 	Text *string         `json:"text"`
 }
 
-// decodeJSON reads one JSON value from a body of at most MaxBody bytes into v, whatever the
-// Content-Type. On failure it has written the error response (in the reader's language) and
+// decodeJSON reads one JSON value from a body of at most MaxBody bytes into v. On failure it has written the error response (in the reader's language) and
 // returns false.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := s.decode(w, r, v); err != nil {
@@ -583,13 +620,18 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool 
 
 // decode reads one JSON value from the body into v; its errors are *textin.Error.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	// A JSON Content-Type is required: a browser cannot send one cross-site without a CORS preflight.
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return &textin.Error{Code: textin.CodeMediaType}
+	}
 	tooLarge := &textin.Error{Code: textin.CodeTooLarge, Limit: int(s.cfg.MaxBody)}
 	if r.ContentLength > s.cfg.MaxBody {
 		return tooLarge
 	}
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 	dec := json.NewDecoder(body)
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if _, terr := dec.Token(); terr != io.EOF {
 			err = &textin.Error{Code: textin.CodeBadRequest, Problem: textin.ProblemTrailing}
@@ -661,9 +703,11 @@ func (s *Server) handleAsk(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r, req, true)
 }
 
-// answer calls the engine once (no conversation). With help, usage questions get the help Decision.
+// answer calls the engine once (no conversation) and records the Decision before sending it.
+// With help, usage questions get the help Decision.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, req request, help bool) {
 	lang := req.in.Lang
+	start := time.Now()
 	var d decision.Decision
 	switch {
 	case bot.IsHelp(req.in.Clean) && help:
@@ -690,7 +734,13 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, req request, hel
 	if req.id != "" {
 		d.ID = req.id
 	}
-	writeJSON(w, http.StatusOK, normalize(d))
+	d, err := s.record(r.Context(), "api", "", clientIP(r), req.in.Raw, normalize(d), time.Since(start))
+	if err != nil {
+		s.lg.Error("record", "path", r.URL.Path, "err", err)
+		writeFail(w, http.StatusInternalServerError, lang, &textin.Error{Code: textin.CodeNotRecorded})
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
 }
 
 // normalize gives nil lists of a Decision as empty JSON arrays, as the contract shows them.

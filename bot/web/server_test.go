@@ -20,6 +20,8 @@ import (
 	"fenlei/bot"
 	"fenlei/corpus"
 	"fenlei/decision"
+	"fenlei/store"
+	"fenlei/store/storetest"
 	"fenlei/textin"
 )
 
@@ -147,8 +149,9 @@ func (testGuide) PassagesOf(code string) []corpus.Passage {
 // newTestServer starts an httptest server; mod adjusts the config (limits are off unless set).
 func newTestServer(t *testing.T, fe *fakeEngine, mod func(*Config)) (*Server, *httptest.Server) {
 	t.Helper()
+	db := storetest.Open(t, storetest.SQLite(t), store.Options{})
 	cfg := Config{
-		Engine: fe, Categories: testCategories, Guide: testGuide{}, Logger: testLogger(t),
+		Engine: fe, Categories: testCategories, Guide: testGuide{}, Logger: testLogger(t), Recorder: db, Lister: db,
 		RateLimit: -1, ConnRateLimit: -1, MaxConnsPerIP: -1, Hosts: []string{"fenlei.example.org"},
 	}
 	if mod != nil {
@@ -200,8 +203,8 @@ func TestAPI(t *testing.T) {
 					t.Errorf("decision = %+v", d)
 				}
 			}},
-		{name: "classify without content type", method: "POST", path: "/api/classify",
-			body: `{"text":"software"}`, wantStatus: 200, wantIn: `"code":"I11"`},
+		{name: "classify without content type", method: "POST", path: "/api/classify", contentType: "none",
+			body: `{"text":"software"}`, wantStatus: 415, wantErr: true},
 		{name: "ask", method: "POST", path: "/api/ask", contentType: "application/json; charset=utf-8",
 			body: `{"text":"交易平台注册要交哪些材料？"}`, wantStatus: 200, wantIn: `"code":"I11"`},
 		{name: "ask help", method: "POST", path: "/api/ask", body: `{"text":"帮助"}`, wantStatus: 200,
@@ -237,11 +240,14 @@ func TestAPI(t *testing.T) {
 		{name: "empty body", method: "POST", path: "/api/classify", body: ``, wantStatus: 400, wantErr: true},
 		{name: "empty text", method: "POST", path: "/api/classify", body: `{"text":"   "}`, wantStatus: 400, wantErr: true},
 		{name: "missing text", method: "POST", path: "/api/ask", body: `{}`, wantStatus: 400, wantErr: true},
-		{name: "text/plain is read as JSON", method: "POST", path: "/api/classify", contentType: "text/plain", body: `{"text":"a"}`, wantStatus: 200, wantIn: `"code":"I11"`},
-		{name: "curl -d sends a form type: read as JSON", method: "POST", path: "/api/classify", contentType: "application/x-www-form-urlencoded",
-			body: `{"text":"电商代运营"}`, wantStatus: 200, wantIn: `Answer to: 电商代运营`},
-		{name: "a real form is not JSON", method: "POST", path: "/api/ask", contentType: "application/x-www-form-urlencoded", body: `text=a`,
-			wantStatus: 400, wantErr: true, wantIn: "不是有效的 JSON"},
+		// A cross-site page can POST these types without a CORS preflight: they are refused, in the reader's language.
+		{name: "text/plain is refused", method: "POST", path: "/api/classify", contentType: "text/plain", body: `{"text":"a"}`,
+			wantStatus: 415, wantErr: true, wantIn: `"code":"media_type"`, check: wantMessage("Content-Type: application/json")},
+		{name: "a form type is refused, in English for an English reader", method: "POST", path: "/api/classify",
+			contentType: "application/x-www-form-urlencoded", header: map[string]string{"Accept-Language": "en-US,en;q=0.8"},
+			body: `{"text":"电商代运营"}`, wantStatus: 415, wantErr: true, wantIn: `"code":"media_type"`, check: wantMessage("Send JSON")},
+		{name: "+json types are JSON", method: "POST", path: "/api/ask", contentType: "application/merge-patch+json", body: `{"text":"电商代运营"}`,
+			wantStatus: 200, wantIn: `Answer to: 电商代运营`},
 		{name: "emoji only is empty, in Chinese", method: "POST", path: "/api/classify", body: `{"text":"😀🎉👍"}`,
 			wantStatus: 400, wantErr: true, wantIn: `"code":"empty"`, check: wantMessage("消息是空的")},
 		{name: "emoji only is empty, in English for an English reader", method: "POST", path: "/api/classify",
@@ -318,8 +324,12 @@ func TestAPI(t *testing.T) {
 				req.ContentLength = -1 // no length: MaxBytesReader must catch it
 				req.Body = io.NopCloser(strings.NewReader(tt.body))
 			}
-			if tt.contentType != "" {
+			switch {
+			case tt.contentType == "none":
+			case tt.contentType != "":
 				req.Header.Set("Content-Type", tt.contentType)
+			case tt.method == "POST":
+				req.Header.Set("Content-Type", "application/json")
 			}
 			for k, v := range tt.header {
 				req.Header.Set(k, v)
@@ -451,43 +461,6 @@ func TestRateLimitAPI(t *testing.T) {
 	got = append(got, st)
 	if want := []int{200, 200, 429, 200}; !reflect.DeepEqual(got, want) {
 		t.Errorf("statuses = %v, want %v", got, want)
-	}
-}
-
-func TestFeedback(t *testing.T) {
-	_, ts := newTestServer(t, &fakeEngine{}, func(c *Config) { c.MaxFeedback = 2 })
-	tests := []struct {
-		body string
-		want int
-	}{
-		{`{"vote":"up","code":"I11","text":"软件"}`, 201},
-		{`{"vote":"down","code":"I11","correct":"i13","text":"测试"}`, 201},
-		{`{"vote":"down","code":"I11","correct":"OUT"}`, 201},
-		{`{"vote":"meh","code":"I11"}`, 400},
-		{`{"vote":"down","code":"I11","correct":"X99"}`, 400},
-		{`{"vote":"down","code":"I11","correct":"K21"}`, 400}, // not in Categories
-		{`not json`, 400},
-	}
-	for _, tt := range tests {
-		if st, b := post(t, ts, "/api/feedback", tt.body); st != tt.want {
-			t.Errorf("POST %s: status %d, want %d (%s)", tt.body, st, tt.want, b)
-		}
-	}
-	resp, err := ts.Client().Get(ts.URL + "/api/feedback")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var fbs []Feedback
-	if err := json.NewDecoder(resp.Body).Decode(&fbs); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, f := range fbs {
-		got = append(got, f.Vote+":"+f.Code+"->"+f.Correct)
-	}
-	if want := []string{"down:I11->I13", "down:I11->OUT"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("feedback kept = %q, want %q (bounded to 2, newest last)", got, want)
 	}
 }
 
@@ -712,7 +685,7 @@ func TestWebsocketRateLimits(t *testing.T) {
 }
 
 func TestServeGracefulShutdown(t *testing.T) {
-	s, err := New(Config{Engine: &fakeEngine{}, Logger: testLogger(t)})
+	s, err := New(Config{Engine: &fakeEngine{}, Logger: testLogger(t), Recorder: storetest.Open(t, ":memory:", store.Options{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -751,7 +724,11 @@ func TestNewValidates(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("New without an engine succeeded")
 	}
-	if _, err := New(Config{Engine: &fakeEngine{}, AllowedOrigins: []string{"*"}}); err == nil {
+	if _, err := New(Config{Engine: &fakeEngine{}}); err == nil {
+		t.Error("New without a recorder succeeded")
+	}
+	db := storetest.Open(t, ":memory:", store.Options{})
+	if _, err := New(Config{Engine: &fakeEngine{}, Recorder: db, AllowedOrigins: []string{"*"}}); err == nil {
 		t.Error(`New accepted AllowedOrigins ["*"]`)
 	}
 }

@@ -283,7 +283,12 @@ func (c *client) work() {
 			continue
 		}
 		s.lg.Debug("ws turn", "conn", c.id, "code", d.Code, "kind", d.Kind, "took", time.Since(start))
-		d = normalize(d)
+		d, err = s.record(c.ctx, "ws", s.instance+"/"+c.id, c.ip, text, normalize(d), time.Since(start))
+		if err != nil {
+			s.lg.Error("record", "conn", c.id, "err", err)
+			c.sendErr(&textin.Error{Code: textin.CodeNotRecorded}, c.language())
+			continue
+		}
 		c.out(OutMsg{Type: "answer", Decision: &d})
 	}
 }

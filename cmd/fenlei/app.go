@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"fenlei/bot"
@@ -41,31 +42,51 @@ type App struct {
 	model *score.Model
 }
 
-// load builds the corpus, the index and the engine (with the LLM when one is configured).
+// indexed is the embedded data an engine reads: the guidance, the index over its passages and the
+// coding index, and the question lexicon. All of it is read-only once built.
+type indexed struct {
+	g         *corpus.Guidance
+	idx       *retrieval.Index
+	questions []corpus.Synonym
+}
+
+// loadIndexed builds the indexed data once per process (the coding index makes it the slow part of a
+// start). A command calls load once, so this changes nothing for it; the tests, which run fenlei many
+// times in one process, share it. The engine, which holds the logger and the options, is built per App.
+var loadIndexed = sync.OnceValues(func() (indexed, error) {
+	g, err := corpus.Load()
+	if err != nil {
+		return indexed{}, err
+	}
+	lex, err := corpus.Lexicon()
+	if err != nil {
+		return indexed{}, err
+	}
+	entries, err := g.CodingIndex()
+	if err != nil {
+		return indexed{}, err
+	}
+	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: entries})
+	if err != nil {
+		return indexed{}, err
+	}
+	questions, err := corpus.QuestionLexicon()
+	if err != nil {
+		return indexed{}, err
+	}
+	return indexed{g: g, idx: idx, questions: questions}, nil
+})
+
+// load builds the engine (with the LLM when one is configured) over the indexed data.
 func (a *App) load() error {
 	if a.eng != nil {
 		return nil
 	}
-	g, err := corpus.Load()
+	in, err := loadIndexed()
 	if err != nil {
 		return err
 	}
-	lex, err := corpus.Lexicon()
-	if err != nil {
-		return err
-	}
-	entries, err := g.CodingIndex()
-	if err != nil {
-		return err
-	}
-	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: entries})
-	if err != nil {
-		return err
-	}
-	questions, err := corpus.QuestionLexicon()
-	if err != nil {
-		return err
-	}
+	g, idx, questions := in.g, in.idx, in.questions
 	cfg := classify.Config{Guidance: g, Searcher: idx, Neighbours: idx, Questions: questions, Logger: a.lg, Model: a.model, MaxRunes: cliMaxRunes}
 	if a.cfg.Skip != "" {
 		cfg.SkipRules = strings.Split(a.cfg.Skip, ",")
@@ -414,9 +435,16 @@ func (a *App) serve(ctx context.Context) error {
 	if inFlight <= 0 && a.cfg.LLMURL != "" {
 		inFlight = 16 * runtime.GOMAXPROCS(0) // LLM calls mostly wait on the network
 	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer db.Close()
+	go a.retain(ctx, db)
 	srv, err := web.New(web.Config{Addr: a.cfg.Addr, Engine: a.eng, Categories: a.g.Classes, Guide: a.g, Logger: a.lg,
 		AllowedOrigins: origins, Hosts: splitList(a.cfg.Hosts), RateLimit: a.cfg.RateLimit, Burst: a.cfg.Burst,
-		ConnRateLimit: a.cfg.WSRateLimit, ConnBurst: a.cfg.WSBurst, MaxConnsPerIP: a.cfg.MaxConnsPerIP, MaxInFlight: inFlight})
+		ConnRateLimit: a.cfg.WSRateLimit, ConnBurst: a.cfg.WSBurst, MaxConnsPerIP: a.cfg.MaxConnsPerIP, MaxInFlight: inFlight,
+		Recorder: db, Lister: db, AdminToken: a.cfg.AdminToken, Auditor: a.eng, AuditClasses: a.g.Classes})
 	if err != nil {
 		return err
 	}
@@ -435,9 +463,15 @@ func (a *App) discord(ctx context.Context) error {
 	if err := a.load(); err != nil {
 		return err
 	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return fmt.Errorf("discord: %w", err)
+	}
+	defer db.Close()
+	go a.retain(ctx, db)
 	b, err := discord.New(discord.Config{Token: a.cfg.DiscordToken, GuildID: a.cfg.DiscordGuild, APIBase: a.cfg.DiscordAPI,
 		Engine: a.eng, Conversations: bot.New(a.eng, bot.Options{Logger: a.lg}), Classes: a.g.Classes, Guide: a.g,
-		Logger: a.lg, LibraryLog: true})
+		Logger: a.lg, LibraryLog: true, Recorder: db})
 	if err != nil {
 		return err
 	}

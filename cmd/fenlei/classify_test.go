@@ -91,7 +91,7 @@ func TestClassifyJSONL(t *testing.T) {
 		},
 		{
 			name: "odd text is normalised",
-			in: []string{`{"id":"zw","text":"给银行开发手\u200b机A\u200dPP"}`, `{"id":"tw","text":"軟體測試服務，為客戶產品上線前做測試"}`,
+			in: []string{`{"id":"zw","text":"我们给银行做手\u200b机A\u200dPP"}`, `{"id":"tw","text":"軟體測試服務，為客戶產品上線前做測試"}`,
 				`{"id":"emoji","text":"😀🎉"}`, `{"id":"fw","text":"ｗｅ　ｂｕｉｌｄ　ｍｏｂｉｌｅ　ａｐｐｓ　ｆｏｒ　ｂａｎｋｓ"}`},
 			want: []outLine{{id: "zw", code: "I11"}, {id: "tw", code: "I11"}, {id: "emoji", errHas: "empty"}, {id: "fw", code: "I11"}},
 		},

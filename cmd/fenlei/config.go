@@ -40,7 +40,14 @@ type Config struct {
 	Workers  int
 	CV       string // eval: cross-validation scheme ("author")
 	Skip     string // eval: rules to leave out, comma-separated (ablation)
-	Out      string // train: where to write the model
+	Out      string // train: where to write the model; audit: the output file
+
+	DB             string        // FENLEI_DB_URL / --db: SQLite file path or postgres:// URL
+	AdminToken     string        // FENLEI_ADMIN_TOKEN: bearer token of the admin routes ("": off)
+	Retention      time.Duration // records older than this are deleted by serve (0: kept)
+	retentionErr   error         // FENLEI_RETENTION did not parse
+	FeedbackPerDay int
+	Format         string // records: jsonl or csv
 }
 
 type multiFlag []string
@@ -67,8 +74,13 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 	case "classify":
 		fs.BoolVar(&c.JSONL, "jsonl", true, "JSON lines in and out")
 		fs.IntVar(&c.Workers, "workers", 0, "lines classified at once; output stays in input order (default: CPUs; 4 with an LLM)")
+	case "records":
+		fs.StringVar(&c.Format, "format", "jsonl", "jsonl or csv")
+	case "audit":
+		fs.StringVar(&c.Out, "o", "", "output file, .xlsx or .csv (default: INPUT.reviewed.xlsx beside the input)")
+		fs.IntVar(&c.Workers, "workers", 0, "rows classified at once (default: CPUs)")
 	case "serve":
-		fs.StringVar(&c.Addr, "addr", ":8080", "listen address")
+		fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address (127.0.0.1: this machine only; :8080 opens it)")
 		fs.StringVar(&c.AllowedOrigins, "allowed-origins", "", "comma-separated extra origins allowed to open /ws")
 		fs.StringVar(&c.Hosts, "hosts", getenv("FENLEI_HOSTS"), "comma-separated host names the server answers to besides IP addresses and localhost (DNS-rebinding guard)")
 		fs.Float64Var(&c.RateLimit, "rate-limit", 10, "API calls, websocket upgrades and messages per second per client IP (<0: off)")
@@ -93,6 +105,7 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 	case "train":
 		fs.StringVar(&c.Out, "o", "classify/model.json", "write the trained scorer here")
 	}
+	storeFlags(c, fs, cmd, getenv)
 	return c, fs
 }
 
@@ -118,6 +131,9 @@ func (c *Config) validate() error {
 		if c.LLMModel == "" {
 			return errors.New("FENLEI_LLM_URL is set but FENLEI_LLM_MODEL is not")
 		}
+	}
+	if err := c.validateStore(); err != nil {
+		return err
 	}
 	switch c.LLMFormat {
 	case "", "json_object", "json_schema", "none":

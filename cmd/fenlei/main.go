@@ -11,6 +11,9 @@
 //	fenlei eval --cases FILE [--json]  score the engine on a case file
 //	fenlei eval --cv author            leave-one-author-out cross-validation over the coding index
 //	fenlei train [-o FILE]             fit the scorer on the coding index
+//	fenlei audit [-o OUT] FILE         review filings (CSV or XLSX)
+//	fenlei records [--format csv]      export the record of answers
+//	fenlei feedback export             corrections as eval cases
 //
 // All wiring lives here: flags and environment are read once into a Config and passed down.
 package main
@@ -23,6 +26,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -59,6 +63,14 @@ Usage:
   fenlei eval --cv author [--json]    leave-one-author-out cross-validation over the coding index
   fenlei train [-o classify/model.json]  fit the scorer on the coding index (deterministic)
   fenlei llm check                    check the configured LLM endpoint, key, model and JSON mode
+  fenlei audit [-o OUT] FILE          review filings (CSV or XLSX; OUT .xlsx or .csv, default FILE.reviewed.xlsx)
+  fenlei records [--db DB] [--format jsonl|csv]   export the record of answers, one per line/row
+  fenlei feedback export [--db DB]    write the corrections users gave as eval cases (JSON lines)
+
+Records (serve, discord, records, feedback):
+  FENLEI_DB_URL or --db: a SQLite file (default fenlei.db) or a postgres:// URL; every answer is recorded before it is sent
+  FENLEI_ADMIN_TOKEN: bearer token for GET /api/records and /api/feedback (unset: those routes are off)
+  FENLEI_RETENTION or --retention 90d: delete older records (default: keep them)
 
 LLM (every command; unset FENLEI_LLM_URL = offline engine):
   FENLEI_LLM_URL, FENLEI_LLM_MODEL, FENLEI_LLM_KEY (or OPENAI_API_KEY); flags --llm-url, --llm-model, --llm-key
@@ -78,10 +90,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "ask", "classify", "categories", "search", "chat", "serve", "discord", "eval", "train", "llm":
+	case "ask", "classify", "categories", "search", "chat", "serve", "discord", "eval", "train", "llm", "audit", "records", "feedback":
 	default:
 		fmt.Fprintf(stderr, "fenlei: unknown command %q\n\n%s", cmd, usage)
 		return errUsage
+	}
+	if cmd == "feedback" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		rest = append(rest[1:len(rest):len(rest)], rest[0]) // "feedback export --db X": the flags follow the sub-command
 	}
 	cfg, fs := newConfig(cmd, getenv)
 	fs.SetOutput(stderr)
@@ -112,6 +127,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return app.train(ctx)
 	case "llm":
 		return app.llmCheck(ctx, fs.Args())
+	case "audit":
+		return app.audit(ctx, fs.Args())
+	case "records":
+		return app.records(ctx)
+	case "feedback":
+		return app.feedbackExport(ctx, fs.Args())
 	default: // "eval"
 		return app.eval(ctx)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -35,7 +36,14 @@ func runFenlei(t *testing.T, inv invocation) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	var stdin io.Reader = strings.NewReader(inv.stdin)
-	err := run(t.Context(), inv.args, stdin, &stdout, &stderr, inv.getenv)
+	db := filepath.Join(t.TempDir(), "fenlei.db") // never the working directory's fenlei.db
+	getenv := func(k string) string {
+		if v, ok := inv.env[k]; ok || k != "FENLEI_DB_URL" {
+			return v
+		}
+		return db
+	}
+	err := run(t.Context(), inv.args, stdin, &stdout, &stderr, getenv)
 	return result{stdout: stdout.String(), stderr: stderr.String(), err: err}
 }
 

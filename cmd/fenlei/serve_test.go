@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func startServe(t *testing.T, stderr *syncBuffer, extra ...string) (base string,
 	stopped := make(chan struct{})
 	runErr = new(error)
 	args := append([]string{"serve", "--addr", "127.0.0.1:0"}, extra...)
-	env := map[string]string{"FENLEI_LOG_LEVEL": "info"}
+	env := map[string]string{"FENLEI_LOG_LEVEL": "info", "FENLEI_DB_URL": filepath.Join(t.TempDir(), "fenlei.db")}
 	go func() {
 		defer close(stopped)
 		*runErr = run(ctx, args, strings.NewReader(""), io.Discard, stderr, func(k string) string { return env[k] })
@@ -116,7 +117,7 @@ func TestServe(t *testing.T) {
 		}
 	})
 	t.Run("classify echoes id", func(t *testing.T) {
-		status, body := do(t, http.MethodPost, base+"/api/classify", "", `{"id":"req-7","text":"劳务派遣"}`)
+		status, body := do(t, http.MethodPost, base+"/api/classify", "application/json", `{"id":"req-7","text":"劳务派遣"}`)
 		if status != http.StatusOK {
 			t.Fatalf("status %d: %s", status, body)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"fenlei/classify"
@@ -68,7 +69,7 @@ func (a *App) crossValidate(ctx context.Context) error {
 		return err
 	}
 	var folds []eval.Fold
-	for _, author := range uniqSorted(authors) {
+	for _, author := range slices.Compact(slices.Sorted(slices.Values(authors))) {
 		m, err := a.eng.FoldModel(exs, authors, author, full, score.FitOptions{})
 		if err != nil {
 			return err
@@ -103,16 +104,4 @@ func entryCase(e corpus.Entry) eval.Case {
 		tags = append(tags, "excerpt")
 	}
 	return eval.Case{ID: fmt.Sprintf("%s:%d", e.Author, e.Line), Text: e.Text, Expected: e.Code, Tags: tags, Lang: e.Lang}
-}
-
-func uniqSorted(xs []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
 }

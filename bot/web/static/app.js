@@ -101,7 +101,6 @@
   // ---- the conversation ----
   let ws = null;
   let pending = null;      // the bubble waiting for the answer
-  let lastText = "";       // the user's last message, sent with feedback
   let retry = 500;
   let statusKey = "connecting";
 
@@ -132,7 +131,7 @@
       } else if (m.type === "answer" && m.decision) {
         const d = m.decision;
         if ((d.lang === "en" || d.lang === "zh") && d.lang !== uiLang) { uiLang = d.lang; applyLang(); }
-        const bubble = renderDecision(d, lastText);
+        const bubble = renderDecision(d);
         if (pending) { pending.replaceWith(bubble); pending = null; } else { log.append(bubble); }
         sendBtn.disabled = false;
         scroll();
@@ -154,7 +153,6 @@
   function send(text) {
     if (!text.trim()) return false;
     if (!ws || ws.readyState !== WebSocket.OPEN) { input.value = text; input.focus(); return false; }
-    lastText = text;
     log.append(el("div", "msg user", text));
     ws.send(JSON.stringify({ type: "user", text: text }));
     sendBtn.disabled = true;
@@ -231,7 +229,7 @@
     return box;
   }
 
-  function renderDecision(d, asked) {
+  function renderDecision(d) {
     const lang = d.lang === "en" ? "en" : "zh";
     const tt = L[lang];
     const box = el("div", "msg bot answer-box");
@@ -265,7 +263,7 @@
     if (d.kind !== "help") {
       box.append(copyButton(d, tt, lang));
       box.append(el("div", "disclaimer", tt.disclaimer));
-      box.append(feedbackBar(d, asked, tt));
+      if (d.record_id) box.append(feedbackBar(d, tt)); // feedback judges the recorded answer
     }
     return box;
   }
@@ -388,7 +386,7 @@
     return b;
   }
 
-  function feedbackBar(d, asked, tt) {
+  function feedbackBar(d, tt) {
     const bar = el("div", "feedback");
     const up = el("button", "up", tt.up);
     const down = el("button", "down", tt.down);
@@ -401,7 +399,8 @@
     const note = el("span", "note");
     up.type = down.type = send.type = "button";
     function post(vote) {
-      const body = { vote: vote, code: d.code || "", text: asked || "", decision_id: d.id || "" };
+      // The server judges the recorded answer: its text and code are the record's.
+      const body = { record_id: d.record_id || "", vote: vote };
       if (vote === "down" && fix.value.trim()) body.correct = fix.value.trim();
       fetch("/api/feedback", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
         .then(function (r) { return r.json().then(function (j) { return [r.ok, j]; }); })

@@ -1,0 +1,53 @@
+package classify
+
+import (
+	"testing"
+
+	"fenlei/corpus"
+	"fenlei/retrieval"
+)
+
+// BenchmarkStartup measures what a cold start builds: the guidance, the coding index, the Bleve index of
+// passages, the in-memory index of entries and the scorer. `go test ./classify -run X -bench Startup`
+func BenchmarkStartup(b *testing.B) {
+	for b.Loop() {
+		g, err := corpus.Load()
+		if err != nil {
+			b.Fatal(err)
+		}
+		es, err := g.CodingIndex()
+		if err != nil {
+			b.Fatal(err)
+		}
+		lex, err := corpus.Lexicon()
+		if err != nil {
+			b.Fatal(err)
+		}
+		idx, err := retrieval.New(g, lex, retrieval.Options{Entries: es})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := New(Config{Guidance: g, Searcher: idx, Neighbours: idx}); err != nil {
+			b.Fatal(err)
+		}
+		idx.Close()
+	}
+}
+
+// BenchmarkClassify measures one offline classification of a coding-index text, cycling through the
+// index (short keywords to 600-character contract excerpts). Descriptions per second on n cores is about
+// n / (ns/op). `go test ./classify -run X -bench Classify -benchtime 2000x`
+func BenchmarkClassify(b *testing.B) {
+	e, err := scoredFixture()
+	if err != nil {
+		b.Fatal(err)
+	}
+	es := e.sc.nbr.Entries()
+	i := 0
+	for b.Loop() {
+		if _, err := e.Classify(b.Context(), es[(i*7)%len(es)].Text); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
