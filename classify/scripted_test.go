@@ -178,14 +178,19 @@ func clipRunes(s string, n int) string {
 func TestLLMJudged(t *testing.T) {
 	tests := []struct {
 		name, text, llm string
-		want            string   // the final code
+		want            string   // the final code ("": any but notWant)
+		notWant         string   // with want "": the final code must not be this one
 		check           string   // rule:status of a check the decision must have ("" none required)
 		maxConf         float64  // the confidence must not exceed it (0: no bound)
 		cites           []string // must be cited
 		notCites        []string // must not be cited
 		notInReason     string
 	}{
-		{name: "unsupported OUT yields", text: "为银行开发手机APP", llm: decision.OUT, want: "I11", check: "scope:flagged", maxConf: 0.4},
+		// The offline evidence for this text is unambiguous (I11): an OUT without a clause yields to it.
+		{name: "unsupported OUT yields", text: "为银行开发信贷管理软件", llm: decision.OUT, want: "I11", check: "scope:flagged", maxConf: 0.4},
+		// The sentence: the offline evidence is split (it asks a question), so which class the OUT
+		// yields to is open; it must not stay OUT, and it is flagged at low confidence.
+		{name: "unsupported OUT, split evidence", text: "为银行开发手机APP", llm: decision.OUT, notWant: decision.OUT, check: "scope:flagged", maxConf: 0.4},
 		{name: "unsupported OUT payroll", text: "为企业代发工资和核算薪酬", llm: decision.OUT, want: "B11", check: "scope:flagged", maxConf: 0.4},
 		{name: "supported OUT cites its clause", text: "为写字楼提供日常保洁服务", llm: decision.OUT, want: decision.OUT, check: "scope:out"},
 		{name: "exclusion on LLM code", text: "为电子商务平台做压力测试和性能测试", llm: "I13", want: "I23", check: "exclusion:redirected", cites: []string{"I13.exclude.4"}},
@@ -208,8 +213,11 @@ func TestLLMJudged(t *testing.T) {
 			for _, c := range d.Checks {
 				got = append(got, c.Rule+":"+c.Status)
 			}
-			if d.Code != tc.want {
+			if tc.want != "" && d.Code != tc.want {
 				t.Errorf("%s with LLM %s: code %q, want %s; checks %v", tc.text, tc.llm, d.Code, tc.want, d.Checks)
+			}
+			if tc.want == "" && (d.Code == tc.notWant || d.Code == "") {
+				t.Errorf("%s with LLM %s: code %q, want a code other than %s; checks %v", tc.text, tc.llm, d.Code, tc.notWant, d.Checks)
 			}
 			if tc.check != "" && !slices.Contains(got, tc.check) {
 				t.Errorf("%s: checks %v, want %s", tc.text, got, tc.check)
