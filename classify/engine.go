@@ -13,14 +13,14 @@
 // learned scorer's probabilities are computed for every text and serve as evidence; the clauses decide:
 // validity (an LLM code outside the set, or one an instruction inside the description asked for, is
 // replaced by the offline code), thin texts (one question), OUT (kept on a scope clause or OUT
-// coding-index evidence, cited; otherwise it yields to the best supported class, flagged), scope (a
-// counted code under an affirmed scope clause goes OUT when the evidence agrees, else it is flagged),
-// exclusions ("应纳入 X" followed, listing clauses matched item by item), catch-alls yielding to a listed
-// sibling the description matches, evidence (an LLM code the scorer disagrees with and no clause decides
-// is kept, at lower confidence, with the alternative named), one clarifying question when the scorer's two
-// best labels tie, and the deciding citations, which only ever support the final code. Without a coding
-// index, the retrieval-only engine runs the older rules (section 三 contracts, equipment repair, domain
-// anchors) as well.
+// coding-index evidence, cited, and flagged when the scorer prefers a class; otherwise it yields to the
+// best supported class, flagged), scope (a counted code under an affirmed scope clause goes OUT when the
+// scorer puts OUT first, else it is flagged), exclusions ("应纳入 X" followed, listing clauses matched item
+// by item), catch-alls yielding to a listed sibling the description matches, evidence (an LLM code the
+// scorer disagrees with and no clause decides is kept, at lower confidence, with the alternative named),
+// one clarifying question when the scorer's two best labels tie, and the deciding citations, which only
+// ever support the final code. Without a coding index, the retrieval-only engine runs the older rules
+// (section 三 contracts, equipment repair, domain anchors) as well.
 //
 // The guidance contradicts itself once: K31 sends 医疗诊断服务 to BPO while K13 lists 医学诊断服务 (by an
 // independent medical laboratory) as its typical business. fenlei follows K13, the more specific clause,
@@ -348,7 +348,7 @@ func shortErr(err error) string {
 }
 
 // promptCandidates is how many candidates the LLM sees with their passages: on the coding index, the
-// scorer's ten best labels hold the right code far more often than five (TestShortlist measures it).
+// scorer's ten best labels hold the right code far more often than five (TestRightLLMStaysRight measures it).
 const promptCandidates = 10
 
 // promptFull is how many of them show their typical businesses in full.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -20,10 +21,12 @@ import (
 
 // scripted is an LLM that answers a fixed code for each text (a script), and "" for a text it has no
 // line for. It is what a right (or a wrong) LLM looks like to the rule layer, without the transport.
-// It records the candidates each prompt would show.
+// With pick, it answers pick(the script's code, the prompt) instead: a wrong LLM of one kind. It records
+// the candidates each prompt showed (shown) and the code it answered (answered), by text.
 type scripted struct {
-	codes map[string]string
-	shown *sync.Map // text → []string, the candidates' codes
+	codes           map[string]string
+	pick            func(code string, in classify.SuggestInput) string
+	shown, answered *sync.Map // text → []string, the candidates' codes; text → string
 }
 
 func (s scripted) Model() string { return "scripted" }
@@ -36,7 +39,14 @@ func (s scripted) Suggest(_ context.Context, in classify.SuggestInput, _ func(st
 		}
 		s.shown.Store(in.Text, codes)
 	}
-	return classify.Suggestion{Code: s.codes[in.Text], Reason: "scripted"}, nil
+	code := s.codes[in.Text]
+	if s.pick != nil {
+		code = s.pick(code, in)
+	}
+	if s.answered != nil {
+		s.answered.Store(in.Text, code)
+	}
+	return classify.Suggestion{Code: code, Reason: "scripted"}, nil
 }
 
 var _ classify.Suggester = scripted{}
@@ -105,55 +115,187 @@ func readCases(t testing.TB, paths ...string) []testCase {
 	return out
 }
 
-var listOverrides = flag.Bool("overrides", false, "TestRightLLMStaysRight: log every case a rule overrode")
+var (
+	listOverrides = flag.Bool("overrides", false, "the scripted-LLM figures: log every case the final answer got wrong")
+	steer         = flag.Bool("steer", false, "the scripted-LLM figures over the coding index, leave one author out (a minute or two each)")
+)
+
+// llmCase is a text with its right code, from a test set (set) or the coding index (author: left out of
+// the neighbours and the naive Bayes while its entry is classified, as in leave-one-author-out).
+type llmCase struct {
+	id, set, text, want string
+	accept              []string
+	author              string
+}
+
+func (c llmCase) right(code string) bool { return code == c.want || slices.Contains(c.accept, code) }
+
+// testSetCases are the team's test sets (eval/testdata), measured here and never tuned on.
+func testSetCases(t testing.TB) []llmCase {
+	var out []llmCase
+	for _, set := range []string{"cases", "shadow", "heldout"} {
+		for _, c := range readCases(t, "../eval/testdata/"+set+".jsonl") {
+			out = append(out, llmCase{id: c.ID, set: set + ".jsonl", text: c.Text, want: c.Expected, accept: c.Accept})
+		}
+	}
+	return out
+}
+
+// codingIndexCases are the coding index's entries, each with its author: the figure we steer by.
+func codingIndexCases(t testing.TB) []llmCase {
+	g, _ := scoredWorld()
+	entries, err := g.CodingIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]llmCase, 0, len(entries))
+	for _, en := range entries {
+		out = append(out, llmCase{id: fmt.Sprintf("%s:%d", en.Author, en.Line), set: "coding index", text: en.Text, want: en.Code, author: en.Author})
+	}
+	return out
+}
+
+// scriptedFor is a scripted LLM that knows each case's right code, by the text it will see.
+func scriptedFor(cs []llmCase) scripted {
+	codes := map[string]string{}
+	for _, c := range cs {
+		codes[textForPrompt(c.text)] = c.want
+	}
+	return scripted{codes: codes, shown: &sync.Map{}, answered: &sync.Map{}}
+}
+
+// classifyAll classifies every case with an engine over sug (folded for a coding-index case) and calls
+// each with the decision, in order.
+func classifyAll(t *testing.T, sug classify.Suggester, cs []llmCase, each func(llmCase, decision.Decision)) {
+	t.Helper()
+	e := scoredEngine(t, sug)
+	m, err := classify.DefaultModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		ce := e
+		if c.author != "" {
+			ce = e.Fold(c.author, m)
+		}
+		d, err := ce.Classify(t.Context(), c.text)
+		if err != nil {
+			t.Fatalf("%s: %v", c.id, err)
+		}
+		each(c, d)
+	}
+}
+
+// why names what made a final answer differ from the LLM's: the last check that is not a dropped
+// citation, or the kind of answer when the text never reached the rule layer (a guidance question).
+func why(d decision.Decision) string {
+	w := "none"
+	if d.Kind != "" && d.Kind != "classification" {
+		w = "answered as " + d.Kind
+	}
+	for _, c := range d.Checks {
+		if c.Status != "dropped" {
+			w = c.Rule + ":" + c.Status
+		}
+	}
+	return w
+}
+
+func logMiss(t *testing.T, c llmCase, llmCode string, d decision.Decision) {
+	t.Helper()
+	if *listOverrides {
+		t.Logf("%s %s (LLM %s) → %q at %.2f by %s  %s", c.id, c.want, llmCode, d.Code, d.Confidence, why(d), clipRunes(c.text, 60))
+	}
+}
+
+// rightFigures count, over a set, the cases a right LLM's answer survived, the cases (not OUT) whose
+// right code the prompt's candidates held, and what overrode the others.
+type rightFigures struct {
+	cases, right, counted, listed int
+	by                            map[string]int
+}
+
+func (f rightFigures) rightShare() float64  { return float64(f.right) / float64(f.cases) }
+func (f rightFigures) listedShare() float64 { return float64(f.listed) / float64(f.counted) }
+
+func (f rightFigures) String() string {
+	return fmt.Sprintf("a right LLM stays right on %d of %d (%.1f %%), overridden by %v; the candidates hold the right code for %d of %d not OUT (%.1f %%)",
+		f.right, f.cases, 100*f.rightShare(), f.by, f.listed, f.counted, 100*f.listedShare())
+}
+
+// rightLLM runs a scripted LLM that answers every case's right code and returns the figures by set and
+// over all the cases ("").
+func rightLLM(t *testing.T, cs []llmCase) map[string]*rightFigures {
+	sug := scriptedFor(cs)
+	figs := map[string]*rightFigures{}
+	add := func(set string, c llmCase, listed, right bool, by string) {
+		f := figs[set]
+		if f == nil {
+			f = &rightFigures{by: map[string]int{}}
+			figs[set] = f
+		}
+		f.cases++
+		if c.want != decision.OUT { // OUT is no candidate: its scope clauses are in every prompt
+			f.counted++
+			if listed {
+				f.listed++
+			}
+		}
+		if right {
+			f.right++
+		} else {
+			f.by[by]++
+		}
+	}
+	classifyAll(t, sug, cs, func(c llmCase, d decision.Decision) {
+		v, _ := sug.shown.Load(textForPrompt(c.text))
+		shown, _ := v.([]string)
+		listed, right := slices.Contains(shown, c.want), c.right(d.Code)
+		if !right {
+			logMiss(t, c, c.want, d)
+		}
+		add(c.set, c, listed, right, why(d))
+		add("", c, listed, right, why(d))
+	})
+	return figs
+}
 
 // TestRightLLMStaysRight measures what the rule layer does to a right LLM: a scripted LLM answers each
-// case's expected code on the team's test sets (eval/testdata/cases.jsonl and shadow.jsonl; measured
-// here, never tuned on) and the final answer must be right for at least 97 % of them. Every case a rule
-// overrode is logged with -overrides (go test ./classify -run TestRightLLMStaysRight -v -overrides).
+// case's right code on the team's test sets (eval/testdata: cases.jsonl, shadow.jsonl, heldout.jsonl;
+// measured here, never tuned on) and the final answer must be right for at least 97 % of them; the
+// prompt's candidates must hold the right code for at least 95 % of the cases that are not OUT. Every
+// case a rule overrode is logged with -overrides
+// (go test ./classify -run TestRightLLMStaysRight -v -overrides).
 func TestRightLLMStaysRight(t *testing.T) {
 	if testing.Short() {
 		t.Skip("classifies every case of the test sets")
 	}
-	cases := readCases(t, "../eval/testdata/cases.jsonl", "../eval/testdata/shadow.jsonl")
-	codes := map[string]string{}
-	for _, c := range cases {
-		codes[c.Text] = c.Expected
+	figs := rightLLM(t, testSetCases(t))
+	for _, set := range []string{"cases.jsonl", "shadow.jsonl", "heldout.jsonl"} {
+		t.Logf("%s: %s", set, figs[set])
 	}
-	shown := &sync.Map{}
-	e := scoredEngine(t, scripted{codes: codes, shown: shown})
-	right, listed, counted := 0, 0, 0
-	for _, c := range cases {
-		d, err := e.Classify(t.Context(), c.Text)
-		if err != nil {
-			t.Fatalf("%s: %v", c.ID, err)
-		}
-		if c.Expected != decision.OUT { // OUT is no candidate: its scope clauses are in every prompt
-			counted++
-			if v, ok := shown.Load(textForPrompt(c.Text)); ok && slices.Contains(v.([]string), c.Expected) {
-				listed++
-			}
-		}
-		if d.Code == c.Expected || slices.Contains(c.Accept, d.Code) {
-			right++
-			continue
-		}
-		if *listOverrides {
-			var rules []string
-			for _, ch := range d.Checks {
-				rules = append(rules, ch.Rule+":"+ch.Status+":"+ch.From+"→"+ch.To+" "+ch.Ref)
-			}
-			t.Logf("%s %s → %q by %v  %s", c.ID, c.Expected, d.Code, rules, clipRunes(c.Text, 60))
-		}
+	all := figs[""]
+	t.Logf("all: %s", all)
+	if all.listedShare() < 0.95 {
+		t.Errorf("the shortlist holds the right code for %.1f %% of the cases, want ≥ 95 %%", 100*all.listedShare())
 	}
-	share := float64(right) / float64(len(cases))
-	t.Logf("a right LLM stays right on %d of %d cases (%.1f %%)", right, len(cases), 100*share)
-	t.Logf("the prompt's candidates hold the expected code for %d of %d cases not OUT (%.1f %%)", listed, counted, 100*float64(listed)/float64(counted))
-	if float64(listed) < 0.95*float64(counted) {
-		t.Errorf("the shortlist holds the expected code for %.1f %% of the cases, want ≥ 95 %%", 100*float64(listed)/float64(counted))
+	if all.rightShare() < 0.97 {
+		t.Errorf("a right LLM stays right on %.1f %% of the cases, want ≥ 97 %%", 100*all.rightShare())
 	}
-	if share < 0.97 {
-		t.Errorf("a right LLM stays right on %.1f %% of the cases, want ≥ 97 %%", 100*share)
+}
+
+// TestRightLLMOnCodingIndex is the steering figure of the rule layer under an LLM: a scripted LLM answers
+// each coding-index entry's own code, the entry's author is left out of the neighbours and the naive Bayes
+// (Engine.Fold; the embedded model's twelve weights stay), and the final answer must stay right. Run with
+// go test ./classify -run TestRightLLMOnCodingIndex -steer -v (add -overrides to list the cases).
+func TestRightLLMOnCodingIndex(t *testing.T) {
+	if !*steer {
+		t.Skip("run with -steer")
+	}
+	all := rightLLM(t, codingIndexCases(t))[""]
+	t.Logf("coding index, leave one author out: %s", all)
+	if all.rightShare() < 0.97 {
+		t.Errorf("a right LLM stays right on %.1f %% of the entries, want ≥ 97 %%", 100*all.rightShare())
 	}
 }
 
@@ -182,6 +324,7 @@ func TestLLMJudged(t *testing.T) {
 		notWant         string   // with want "": the final code must not be this one
 		check           string   // rule:status of a check the decision must have ("" none required)
 		maxConf         float64  // the confidence must not exceed it (0: no bound)
+		minConf         float64  // the confidence must reach it, with no flagged check (0: no bound)
 		cites           []string // must be cited
 		notCites        []string // must not be cited
 		notInReason     string
@@ -199,6 +342,13 @@ func TestLLMJudged(t *testing.T) {
 		{name: "consumer phone repair", text: "顾客的手机摔碎了，到店里换屏", llm: "B39", want: decision.OUT, check: "scope:out"},
 		{name: "consumer repair without a clause", text: "手机店为个人顾客更换碎裂的屏幕", llm: "B39", want: "B39", check: "evidence:flagged", maxConf: 0.5},
 		{name: "disagreement kept, flagged", text: "为银行开发手机银行APP", llm: "K39", want: "K39", check: "evidence:flagged", maxConf: 0.5},
+		// A scope clause that reads the client's words (4S店: private-car repair) is affirmed, but the
+		// scorer, which weighs the clause as a feature, puts software development far above OUT.
+		{name: "OUT on a clause the evidence contradicts", text: "为汽车4S店开发客户预约管理软件", llm: decision.OUT, want: decision.OUT, check: "evidence:flagged", maxConf: 0.5,
+			cites: []string{"B3.def.exclude.1"}},
+		{name: "wrong code under a surface clause stays, flagged", text: "为汽车4S店开发客户预约管理软件", llm: "B31", want: "B31", check: "evidence:flagged", maxConf: 0.5},
+		{name: "wrong catch-all yields to the listed class", text: "为汽车4S店开发客户预约管理软件", llm: "I19", want: "I11", check: "catch-all:redirected"},
+		{name: "right code under a surface clause stands", text: "为汽车4S店开发客户预约管理软件", llm: "I11", want: "I11", minConf: 0.8},
 		{name: "rejected code's passage not cited", text: "为写字楼提供日常保洁服务", llm: "I11", want: decision.OUT, notCites: []string{"I11.def"}},
 	}
 	for _, tc := range tests {
@@ -224,6 +374,9 @@ func TestLLMJudged(t *testing.T) {
 			}
 			if tc.maxConf > 0 && d.Confidence > tc.maxConf {
 				t.Errorf("%s: confidence %v, want ≤ %v", tc.text, d.Confidence, tc.maxConf)
+			}
+			if tc.minConf > 0 && (d.Confidence < tc.minConf || honest(d)) {
+				t.Errorf("%s: confidence %v, checks %v, want ≥ %v and no flag", tc.text, d.Confidence, d.Checks, tc.minConf)
 			}
 			if d.Code != "" && (len(d.Candidates) == 0 || d.Candidates[0].Code != d.Code || d.Candidates[0].Score != d.Confidence) {
 				t.Errorf("%s: candidates %v do not lead with the returned code at its confidence %v", tc.text, d.Candidates, d.Confidence)
@@ -256,53 +409,128 @@ func TestLLMJudged(t *testing.T) {
 	}
 }
 
-var steer = flag.Bool("steer", false, "TestRightLLMOnCodingIndex: run the leave-one-author-out steering figure (about a minute)")
+// wrongKinds are the ways an LLM is wrong in issue 10's "Why", as scripts: each turns a case's right
+// code and the prompt into a wrong code, or "" when the kind does not apply to the case.
+var wrongKinds = []struct {
+	name string
+	pick func(right string, in classify.SuggestInput) string
+}{
+	// An invented OUT: a counted service said not to count.
+	{"invented OUT", func(right string, _ classify.SuggestInput) string {
+		if right == decision.OUT || right == "" {
+			return ""
+		}
+		return decision.OUT
+	}},
+	// A catch-all (其他…) for a listed class of the same middle class.
+	{"catch-all for a listed class", func(right string, _ classify.SuggestInput) string {
+		if right == decision.OUT || right == "" || strings.HasSuffix(right, "9") {
+			return ""
+		}
+		return right[:2] + "9"
+	}},
+	// The most plausible wrong code: the best candidate of the prompt that is not the right one (for an
+	// OUT case, the best counted class: a scope the LLM missed; else often an exclusion's source class).
+	{"best wrong candidate", func(right string, in classify.SuggestInput) string {
+		for _, c := range in.Candidates {
+			if c.Class.Code != right {
+				return c.Class.Code
+			}
+		}
+		return ""
+	}},
+}
 
-// TestRightLLMOnCodingIndex is the steering figure of the rule layer under an LLM: a scripted LLM answers
-// each coding-index entry's own code, the entry's author is left out of the neighbours and the naive Bayes
-// (Engine.Fold; the embedded model's twelve weights stay), and the final answer must stay right. Run with
-// go test ./classify -run TestRightLLMOnCodingIndex -steer -v (add -overrides to list the cases).
-func TestRightLLMOnCodingIndex(t *testing.T) {
+// wrongFigures count, over the cases a wrong LLM answered wrong, the final answers that follow the
+// guidance (right), that are honestly flagged (a question, or a flagged check at confidence ≤ 0.5), and
+// the rest: wrong and confident, of which agreed are the LLM's code with no check at all (the offline
+// scorer ranks it first too: no clause and no evidence could tell).
+type wrongFigures struct{ cases, right, flagged, agreed int }
+
+func (f wrongFigures) wrong() int { return f.cases - f.right - f.flagged }
+
+func (f wrongFigures) String() string {
+	pc := func(n int) float64 { return 100 * float64(n) / float64(f.cases) }
+	return fmt.Sprintf("%d answered wrong: right %d (%.1f %%), flagged %d (%.1f %%), wrong and confident %d (%.1f %%; the scorer agreeing with the LLM %d)",
+		f.cases, f.right, pc(f.right), f.flagged, pc(f.flagged), f.wrong(), pc(f.wrong()), f.agreed)
+}
+
+// honest reports whether a decision says it is unsure: a question, or a flagged check and a confidence
+// of at most 0.5.
+func honest(d decision.Decision) bool {
+	if d.Code == "" {
+		return true
+	}
+	for _, c := range d.Checks {
+		if c.Status == "flagged" && d.Confidence <= 0.5 {
+			return true
+		}
+	}
+	return false
+}
+
+// wrongLLM runs a scripted LLM of each wrong kind over the cases and returns the figures by kind.
+func wrongLLM(t *testing.T, cs []llmCase) map[string]*wrongFigures {
+	figs := map[string]*wrongFigures{}
+	for _, k := range wrongKinds {
+		sug := scriptedFor(cs)
+		sug.pick = k.pick
+		f := &wrongFigures{}
+		figs[k.name] = f
+		classifyAll(t, sug, cs, func(c llmCase, d decision.Decision) {
+			v, _ := sug.answered.Load(textForPrompt(c.text))
+			said, _ := v.(string)
+			if said == "" || c.right(said) {
+				return // this kind of wrong does not apply, or the text never reached the LLM
+			}
+			f.cases++
+			switch {
+			case c.right(d.Code):
+				f.right++
+			case honest(d):
+				f.flagged++
+			default:
+				if d.Code == said && why(d) == "none" {
+					f.agreed++
+				}
+				logMiss(t, c, said, d)
+			}
+		})
+	}
+	return figs
+}
+
+// TestWrongLLMJudged measures what the rule layer does to a wrong LLM on the team's test sets: for each
+// kind of wrong answer, the share of final answers that follow the guidance or are honestly flagged.
+// go test ./classify -run TestWrongLLMJudged -v (add -overrides to list the wrong and confident ones).
+func TestWrongLLMJudged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("classifies every case of the test sets once per kind")
+	}
+	checkWrong(t, wrongLLM(t, testSetCases(t)))
+}
+
+// maxConfidentWrong is the gate on the share of a wrong LLM's answers that end wrong and confident, for
+// each kind: at the measured figures (1.9, 0.7 and 4.2 % on the test sets; 1.0, 0.7 and 5.0 % over the
+// coding index), most of them texts the offline scorer gets wrong the same way.
+const maxConfidentWrong = 0.06
+
+func checkWrong(t *testing.T, figs map[string]*wrongFigures) {
+	t.Helper()
+	for _, k := range wrongKinds {
+		f := figs[k.name]
+		t.Logf("%s: %s", k.name, f)
+		if share := float64(f.wrong()) / float64(f.cases); share > maxConfidentWrong {
+			t.Errorf("%s: %.1f %% of the answers are wrong and confident, want ≤ %.0f %%", k.name, 100*share, 100*maxConfidentWrong)
+		}
+	}
+}
+
+// TestWrongLLMOnCodingIndex is TestWrongLLMJudged over the coding index, leave one author out: the
+// figure we steer the rule layer by. go test ./classify -run TestWrongLLMOnCodingIndex -steer -v
+func TestWrongLLMOnCodingIndex(t *testing.T) {
 	if !*steer {
 		t.Skip("run with -steer")
 	}
-	g, _ := scoredWorld()
-	entries, err := g.CodingIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	codes := map[string]string{}
-	for _, en := range entries {
-		codes[textForPrompt(en.Text)] = en.Code
-	}
-	m, err := classify.DefaultModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := scoredEngine(t, scripted{codes: codes})
-	right, byRule := 0, map[string]int{}
-	for _, en := range entries {
-		d, err := base.Fold(en.Author, m).Classify(t.Context(), en.Text)
-		if err != nil {
-			t.Fatalf("%s line %d: %v", en.Author, en.Line, err)
-		}
-		if d.Code == en.Code {
-			right++
-			continue
-		}
-		rule := "none"
-		for _, c := range d.Checks {
-			if c.Status != "dropped" {
-				rule = c.Rule + ":" + c.Status
-			}
-		}
-		byRule[rule]++
-		if *listOverrides {
-			t.Logf("%s:%d %s → %q by %s  %s", en.Author, en.Line, en.Code, d.Code, rule, clipRunes(en.Text, 60))
-		}
-	}
-	t.Logf("a right LLM stays right on %d of %d coding-index entries (%.1f %%); overridden by %v", right, len(entries), 100*float64(right)/float64(len(entries)), byRule)
-	if float64(right) < 0.97*float64(len(entries)) {
-		t.Errorf("a right LLM stays right on %.1f %% of the entries, want ≥ 97 %%", 100*float64(right)/float64(len(entries)))
-	}
+	checkWrong(t, wrongLLM(t, codingIndexCases(t)))
 }
