@@ -20,22 +20,27 @@ import (
 
 const model = "deepseek-chat"
 
-// world is the real guidance and index, built once for the package's tests.
+// world is the real guidance and index (without the coding index), built once for the package's tests.
 var world = sync.OnceValues(func() (*corpus.Guidance, *retrieval.Index) {
 	g, err := corpus.Load()
 	if err != nil {
 		panic(err)
 	}
+	return g, newIndex(g, nil)
+})
+
+// newIndex indexes g's passages and entries, the coding index's wordings.
+func newIndex(g *corpus.Guidance, entries []corpus.Entry) *retrieval.Index {
 	lex, err := corpus.Lexicon()
 	if err != nil {
 		panic(err)
 	}
-	x, err := retrieval.New(g, lex, retrieval.Options{})
+	x, err := retrieval.New(g, lex, retrieval.Options{Entries: entries})
 	if err != nil {
 		panic(err)
 	}
-	return g, x
-})
+	return x
+}
 
 type tLog struct{ t testing.TB }
 

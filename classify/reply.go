@@ -136,23 +136,15 @@ func object(b []byte) (map[string]json.RawMessage, bool) {
 // strings, or -1 if it does not close.
 func balanced(b []byte) int {
 	depth := 0
-	inStr, esc := false, false
+	var js jsonStrings
 	for i, c := range b {
-		switch {
-		case inStr:
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-		case c == '"':
-			inStr = true
-		case c == '{':
+		if js.in(c) {
+			continue
+		}
+		switch c {
+		case '{':
 			depth++
-		case c == '}':
+		case '}':
 			depth--
 			if depth == 0 {
 				return i + 1
@@ -162,29 +154,34 @@ func balanced(b []byte) int {
 	return -1
 }
 
+// jsonStrings follows JSON text byte by byte and tells the bytes of its strings from the rest.
+type jsonStrings struct{ inStr, esc bool }
+
+// in reports whether c, the next byte, belongs to a string (its quotes included).
+func (j *jsonStrings) in(c byte) bool {
+	if j.inStr {
+		switch {
+		case j.esc:
+			j.esc = false
+		case c == '\\':
+			j.esc = true
+		case c == '"':
+			j.inStr = false
+		}
+		return true
+	}
+	j.inStr = c == '"'
+	return j.inStr
+}
+
 // dropTrailingCommas removes commas (outside strings) that are followed only by white space and
 // a closing } or ]. It reports whether it removed any.
 func dropTrailingCommas(b []byte) ([]byte, bool) {
 	out := make([]byte, 0, len(b))
-	inStr, esc, changed := false, false, false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-			out = append(out, c)
-			continue
-		}
-		if c == '"' {
-			inStr = true
-		}
-		if c == ',' {
+	changed := false
+	var js jsonStrings
+	for i, c := range b {
+		if !js.in(c) && c == ',' {
 			j := i + 1
 			for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\n' || b[j] == '\r') {
 				j++

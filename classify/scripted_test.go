@@ -65,19 +65,11 @@ func scoredEngine(t testing.TB, sug classify.Suggester) *classify.Engine {
 // scoredWorld is the guidance and an index with the coding index, built once.
 var scoredWorld = sync.OnceValues(func() (*corpus.Guidance, *retrieval.Index) {
 	g, _ := world()
-	lex, err := corpus.Lexicon()
-	if err != nil {
-		panic(err)
-	}
 	entries, err := g.CodingIndex()
 	if err != nil {
 		panic(err)
 	}
-	x, err := retrieval.New(g, lex, retrieval.Options{Entries: entries})
-	if err != nil {
-		panic(err)
-	}
-	return g, x
+	return g, newIndex(g, entries)
 })
 
 type testCase struct {
