@@ -7,15 +7,11 @@ import (
 	"fenlei/retrieval"
 )
 
-// BenchmarkStartup measures what a cold start builds: the guidance, the coding index, the Bleve index of
-// passages, the in-memory index of entries and the scorer. `go test ./classify -run X -bench Startup`
+// BenchmarkStartup measures what a cold start of a server builds: the guidance, the index of passages,
+// the compiled coding index and the scorer. `go test ./classify -run X -bench Startup`
 func BenchmarkStartup(b *testing.B) {
 	for b.Loop() {
 		g, err := corpus.Load()
-		if err != nil {
-			b.Fatal(err)
-		}
-		es, err := g.CodingIndex()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -23,7 +19,7 @@ func BenchmarkStartup(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		idx, err := retrieval.New(g, lex, retrieval.Options{Entries: es})
+		idx, err := retrieval.New(g, lex, retrieval.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

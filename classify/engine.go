@@ -150,7 +150,7 @@ func New(cfg Config) (*Engine, error) {
 	for _, r := range cfg.SkipRules {
 		e.skip[r] = true
 	}
-	if cfg.Neighbours != nil && len(cfg.Neighbours.Entries()) > 0 {
+	if cfg.Neighbours != nil && cfg.Neighbours.EntryCount() > 0 {
 		m := cfg.Model
 		if m == nil {
 			var err error

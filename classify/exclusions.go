@@ -100,8 +100,11 @@ func (s *state) ownCoverage(code string) float64 {
 
 // explains is the share of the description's own bigrams (without lexicon expansions) found in text.
 func (s *state) explains(text string) float64 {
-	q := bigrams(retrieval.Normalize(s.text))
-	p := bigrams(text)
+	if s.own == nil {
+		s.own = bigrams(retrieval.Normalize(s.text))
+	}
+	q := s.own
+	p := clauseGrams(text)
 	total, hit := 0, 0
 	for g := range q {
 		if stopGrams[g] {

@@ -26,16 +26,16 @@ var world = sync.OnceValues(func() (*corpus.Guidance, *retrieval.Index) {
 	if err != nil {
 		panic(err)
 	}
-	return g, newIndex(g, nil)
+	return g, newIndex(g, retrieval.Options{NoCodingIndex: true})
 })
 
-// newIndex indexes g's passages and entries, the coding index's wordings.
-func newIndex(g *corpus.Guidance, entries []corpus.Entry) *retrieval.Index {
+// newIndex is the index of g with opts.
+func newIndex(g *corpus.Guidance, opts retrieval.Options) *retrieval.Index {
 	lex, err := corpus.Lexicon()
 	if err != nil {
 		panic(err)
 	}
-	x, err := retrieval.New(g, lex, retrieval.Options{Entries: entries})
+	x, err := retrieval.New(g, lex, opts)
 	if err != nil {
 		panic(err)
 	}

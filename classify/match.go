@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"fenlei/corpus"
 	"fenlei/decision"
@@ -48,9 +49,24 @@ func latinOnly(s string) string {
 	}, strings.ToLower(s))
 }
 
+// gramCache holds the bigrams of texts of the guidance (clauses, their items and subjects, titles,
+// class names): a fixed and small set, read on every classification.
+var gramCache sync.Map // string → map[string]bool
+
+// clauseGrams is bigrams for a text of the guidance, computed once (shared: do not modify). Only texts
+// derived from the guidance may be passed, so that the cache stays bounded.
+func clauseGrams(text string) map[string]bool {
+	if g, ok := gramCache.Load(text); ok {
+		return g.(map[string]bool)
+	}
+	g := bigrams(text)
+	gramCache.Store(text, g)
+	return g
+}
+
 // coverage is the share of a clause's content bigrams that occur in the description, and their count.
 func (s *state) coverage(clause string) (float64, int) {
-	gs := bigrams(clause)
+	gs := clauseGrams(clause)
 	total, hit := 0, 0
 	for g := range gs {
 		if stopGrams[g] || len([]rune(g)) < 2 {

@@ -35,6 +35,7 @@ type state struct {
 	// service (see scorer.informative).
 	informative int
 	skip        map[string]bool       // rules left out (Config.SkipRules)
+	own         map[string]bool       // bigrams of the text alone, without lexicon expansions (see explains)
 	nbrs        []retrieval.Neighbour // the coding-index entries nearest the text, best first
 	llm         bool                  // the code was suggested by an LLM (and passed validity)
 	llmCode     string                // the LLM's code

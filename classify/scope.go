@@ -2,7 +2,6 @@ package classify
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,7 +16,7 @@ var reNegation = voc.re("negation")
 
 // affirmed reports whether p matches text somewhere that is not negated just before, outside a remark
 // beside the point (an aside such as "…，食堂伙食还不错" describes nothing delivered).
-func affirmed(p *regexp.Regexp, text string) bool {
+func affirmed(p *pat, text string) bool {
 	for _, m := range p.FindAllStringIndex(text, -1) {
 		before := []rune(text[:m[0]])
 		if len(before) > 8 {
@@ -56,7 +55,7 @@ var reClause = voc.re("clause")
 // reActivity: a clause that says what is done or offered.
 var reActivity = voc.re("activity")
 
-type pattern = *regexp.Regexp
+type pattern = *pat
 
 var inHouse = voc.re("in_house")
 

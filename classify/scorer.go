@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"fenlei/corpus"
 	"fenlei/decision"
@@ -24,8 +25,11 @@ import (
 type Neighbourer interface {
 	Neighbours(ctx context.Context, text string, k int, exclude string) ([]retrieval.Neighbour, error)
 	NeighboursOf(ctx context.Context, terms []string, k int, exclude string) ([]retrieval.Neighbour, error)
-	EntryTerms(i int) []string
-	Entries() []corpus.Entry
+	EntryCount() int
+	Entry(i int) retrieval.EntryLabel
+	EntryTerms(f func(term string, entries []int32))
+	EntryPostings(term string) []int32
+	Entries() []corpus.Entry // the entries' texts: training only (nil when serving from the compiled index)
 }
 
 var _ Neighbourer = (*retrieval.Index)(nil)
@@ -83,13 +87,39 @@ var featureNames = []string{"knn_vote", "knn_top", "knn_max", "knn_full_vote", "
 
 // scorer holds what the learned scorer needs at query time.
 type scorer struct {
-	nbr     Neighbourer
-	nb      *score.NB
-	model   *score.Model
-	labels  []string // the 45 sub-classes and OUT, sorted
-	li      map[string]int
-	informs map[string]bool // tokens that say something about a service (see informative)
-	content map[string]bool // tokens that lean to some labels at all: the words of a description
+	nbr    Neighbourer
+	nb     *score.NB
+	model  *score.Model
+	labels []string // the 45 sub-classes and OUT, sorted
+	li     map[string]int
+	// How each token of the coding index leans (see leanOf), worked out on first use: a cold start
+	// reads a few dozen tokens, not the 37,000 of the index.
+	leans                 *sync.Map // token → lean; shared by the folds of cross-validation
+	minInform, minContent float64
+	function              string // function characters: a bigram with one informs nothing
+}
+
+// lean is what a token says: whether it informs (says something about a service, see informative) and
+// whether it is a content word (leans to some labels at all: the words of a description).
+type lean struct{ inform, content bool }
+
+// leanOf returns how token leans: a token at least two coding-index entries use, without a function
+// character, whose use's top label share (score.NB.LeanDocs) reaches informative_min_share informs, and
+// content_min_share makes it a content word.
+func (sc *scorer) leanOf(t string) lean {
+	if v, ok := sc.leans.Load(t); ok {
+		return v.(lean)
+	}
+	docs := sc.nbr.EntryPostings(t)
+	if len(docs) == 0 {
+		return lean{} // not in the index: not cached, so the cache holds only the index's tokens
+	}
+	var l lean
+	if n, top := sc.nb.LeanDocs(docs, nil); n >= 2 && !strings.ContainsAny(t, sc.function) {
+		l = lean{inform: top >= sc.minInform, content: top >= sc.minContent}
+	}
+	sc.leans.Store(t, l)
+	return l
 }
 
 func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
@@ -99,29 +129,27 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 	}
 	labels = append(labels, decision.OUT)
 	sort.Strings(labels)
-	sc := &scorer{nbr: nbr, nb: score.NewNB(labels, 0.1), model: m, labels: labels, li: map[string]int{}, informs: map[string]bool{}, content: map[string]bool{}}
+	sc := &scorer{nbr: nbr, model: m, labels: labels, li: map[string]int{}, leans: &sync.Map{}}
 	for i, l := range labels {
 		sc.li[l] = i
 	}
-	for i, e := range nbr.Entries() {
-		sc.nb.Add(e.Author, e.Code, nbr.EntryTerms(i))
-	}
-	min := threshold("informative_min_share")
-	function := strings.Join(voc.clauses.Terms["function_chars"], "")
-	content := threshold("content_min_share")
-	sc.nb.Vocabulary(func(t string) {
-		n, top := sc.nb.Lean(t)
-		if n < 2 || strings.ContainsAny(t, function) {
-			return
-		}
-		if top >= min {
-			sc.informs[t] = true
-		}
-		if top >= content {
-			sc.content[t] = true
+	// The naive Bayes reads its counts from the coding index's postings: a document per entry, with its
+	// distinct terms.
+	docs := make([]score.Doc, nbr.EntryCount())
+	vocab := 0
+	nbr.EntryTerms(func(_ string, es []int32) {
+		vocab++
+		for _, d := range es {
+			docs[d].Tokens++
 		}
 	})
-
+	for i := range docs {
+		l := nbr.Entry(i)
+		docs[i].Label, docs[i].Group = l.Code, l.Author
+	}
+	sc.nb = score.NewNB(labels, 0.1, docs, vocab, nbr.EntryPostings)
+	sc.minInform, sc.minContent = threshold("informative_min_share"), threshold("content_min_share")
+	sc.function = strings.Join(voc.clauses.Terms["function_chars"], "")
 	return sc
 }
 
@@ -137,7 +165,7 @@ func (sc *scorer) informative(text string) int { return len(sc.informing(tokens(
 func (sc *scorer) contentWords(text string) int {
 	n := 0
 	for _, t := range tokens(text) {
-		if sc.content[t] {
+		if sc.leanOf(t).content {
 			n++
 		}
 	}
@@ -148,7 +176,7 @@ func (sc *scorer) contentWords(text string) int {
 func (sc *scorer) informing(ts []string) []string {
 	out := make([]string, 0, len(ts))
 	for _, t := range ts {
-		if sc.informs[t] {
+		if sc.leanOf(t).inform {
 			out = append(out, t)
 		}
 	}

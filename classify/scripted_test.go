@@ -62,14 +62,10 @@ func scoredEngine(t testing.TB, sug classify.Suggester) *classify.Engine {
 	return e
 }
 
-// scoredWorld is the guidance and an index with the coding index, built once.
+// scoredWorld is the guidance and the index of production (the compiled coding index), built once.
 var scoredWorld = sync.OnceValues(func() (*corpus.Guidance, *retrieval.Index) {
 	g, _ := world()
-	entries, err := g.CodingIndex()
-	if err != nil {
-		panic(err)
-	}
-	return g, newIndex(g, entries)
+	return g, newIndex(g, retrieval.Options{})
 })
 
 type testCase struct {

@@ -2,8 +2,8 @@ package classify
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+	"sync"
 
 	"fenlei/corpus"
 )
@@ -15,7 +15,7 @@ var voc = mustVocab()
 
 type vocab struct {
 	clauses *corpus.Clauses
-	pats    map[string]*regexp.Regexp
+	pats    map[string]*pat
 	Anchors []corpus.Domain
 	Repair  []corpus.Domain
 }
@@ -25,18 +25,27 @@ func mustVocab() *vocab {
 	if err != nil {
 		panic(fmt.Sprintf("classify: %v", err))
 	}
-	v := &vocab{clauses: c, pats: map[string]*regexp.Regexp{}, Anchors: c.Anchors, Repair: c.Repair}
+	v := &vocab{clauses: c, pats: map[string]*pat{}, Anchors: c.Anchors, Repair: c.Repair}
 	for name, p := range c.Patterns {
 		v.pats[name] = compile(p)
 	}
 	return v
 }
 
-// compile makes a clause pattern case-insensitive; patterns were checked by the loader.
-func compile(p string) *regexp.Regexp { return regexp.MustCompile(`(?i)` + p) }
+// compile makes a clause pattern case-insensitive, with its literal prefilter; patterns were checked by
+// the loader. A pattern used in several clauses is made once.
+func compile(p string) *pat {
+	if c, ok := compiled.Load(p); ok {
+		return c.(*pat)
+	}
+	c, _ := compiled.LoadOrStore(p, newPat(`(?i)`+p))
+	return c.(*pat)
+}
+
+var compiled sync.Map // clause pattern source → *pat
 
 // re returns the named pattern; a name missing from the data is a programming error.
-func (v *vocab) re(name string) *regexp.Regexp {
+func (v *vocab) re(name string) *pat {
 	p, ok := v.pats[name]
 	if !ok {
 		panic("classify: no pattern " + name + " in corpus/clauses.yaml")
@@ -49,7 +58,7 @@ func (v *vocab) re(name string) *regexp.Regexp {
 // delivered (When) and does not describe a service around it that the guidance does count (Unless).
 type scopeClause struct {
 	Name, NameEN string
-	When, Unless *regexp.Regexp
+	When, Unless *pat
 	Refs         []string
 }
 
@@ -65,8 +74,8 @@ func loadScope() []scopeClause {
 	return out
 }
 
-func loadDomains(ds []corpus.Domain) map[string]*regexp.Regexp {
-	out := map[string]*regexp.Regexp{}
+func loadDomains(ds []corpus.Domain) map[string]*pat {
+	out := map[string]*pat{}
 	for _, d := range ds {
 		out[d.Code] = compile(d.Pattern)
 	}

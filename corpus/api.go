@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -38,14 +39,16 @@ func (g *Guidance) Middles() []Class { return g.level(Middle) }
 // Majors returns ITO, BPO, KPO.
 func (g *Guidance) Majors() []Class { return g.level(Major) }
 
+// level returns the classes of a level, computed once (the classifier asks on every description). The
+// slice is shared and clipped: appending to it copies, and its elements must not be changed.
 func (g *Guidance) level(l Level) []Class {
-	var out []Class
-	for _, c := range g.Classes {
-		if c.Level == l {
-			out = append(out, c)
+	g.levelsOnce.Do(func() {
+		g.levels = map[Level][]Class{}
+		for _, c := range g.Classes {
+			g.levels[c.Level] = append(g.levels[c.Level], c)
 		}
-	}
-	return out
+	})
+	return slices.Clip(g.levels[l])
 }
 
 // Children returns the direct children of a class.

@@ -8,6 +8,7 @@ package corpus
 
 import (
 	_ "embed"
+	"sync"
 )
 
 //go:embed guidance.txt
@@ -71,4 +72,7 @@ type Guidance struct {
 	byCode  map[string]int
 	byRef   map[string]int
 	squashd string // source without whitespace, for verbatim checks
+
+	levelsOnce sync.Once
+	levels     map[Level][]Class // the classes of each level, in document order (see level)
 }

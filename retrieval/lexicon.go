@@ -14,6 +14,7 @@ type expander struct {
 	rules  map[string][]string // term → expansions
 	terms  []string            // longest first
 	latin  []string            // the Latin terms, longest first
+	byWord map[string][]int    // indexes into latin of the terms with that first word (see firstWord)
 	maxLen int                 // longest Chinese term, in runes
 }
 
@@ -37,8 +38,10 @@ func newExpander(lex []corpus.Synonym) *expander {
 		}
 		return e.terms[i] < e.terms[j]
 	})
+	e.byWord = map[string][]int{}
 	for _, t := range e.terms {
 		if isLatin(t) {
+			e.byWord[firstWord(t)] = append(e.byWord[firstWord(t)], len(e.latin))
 			e.latin = append(e.latin, t)
 		} else if n := len([]rune(t)); n > e.maxLen {
 			e.maxLen = n
@@ -82,13 +85,37 @@ func (e *expander) expand(q string) []string {
 		addFor(best)
 		i += len([]rune(best))
 	}
-	for _, t := range e.latin {
-		if contains(q, t) {
-			addFor(t)
+	// A Latin term starts on a word boundary, so the query holds its first word as a word of its own:
+	// only the terms whose first word the query has are looked for.
+	cand := append([]int(nil), e.byWord[""]...)
+	seenWord := map[string]bool{}
+	for _, w := range strings.FieldsFunc(q, func(r rune) bool { return !isWordByte(r) }) {
+		if !seenWord[w] {
+			seenWord[w] = true
+			cand = append(cand, e.byWord[w]...)
+		}
+	}
+	sort.Ints(cand) // longest first, as before
+	for _, i := range cand {
+		if contains(q, e.latin[i]) {
+			addFor(e.latin[i])
 		}
 	}
 	return out
 }
+
+// firstWord is the leading run of ASCII letters and digits of a Latin term ("" when it starts with
+// another character).
+func firstWord(t string) string {
+	for i, r := range t {
+		if !isWordByte(r) {
+			return t[:i]
+		}
+	}
+	return t
+}
+
+func isWordByte(r rune) bool { return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
 
 // contains matches a Latin term on word boundaries and any other term as a substring.
 func contains(q, term string) bool {

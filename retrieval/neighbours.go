@@ -2,109 +2,145 @@ package retrieval
 
 import (
 	"context"
-	"math"
+	"fmt"
+	"slices"
 	"sort"
+	"sync"
 
 	"fenlei/corpus"
 	"fenlei/textin"
 )
 
-// The coding index is searched by an in-memory BM25 index of our own rather than a second Bleve index:
-// Bleve took 1.7 s and ~300 MB to index the 6,240 entries at start-up (a cold `fenlei ask` went from
-// 0.05 s to 2.3 s), where this index builds in tens of milliseconds in a few MB and answers a query in
-// tens of microseconds. The passages of the guidance stay in Bleve. Scoring is BM25 (k1 1.2, b 0.75)
-// over Terms, with each query term counted as often as it occurs in the query.
-
-const (
-	bm25K1 = 1.2
-	bm25B  = 0.75
-)
+// The coding index is searched by a BM25 index of our own (bm25) rather than a second Bleve index:
+// Bleve took 1.7 s and ~300 MB to index the 6,240 entries at start-up, where this index is decoded
+// from its compiled form (index.gob, written by `fenlei train`) in a few milliseconds and answers
+// a query in tens of microseconds. Scoring is BM25 over Terms, each query term counted as often as it
+// occurs in the query. Entries are read in their match form (textin.MatchForm), as a user's message is.
 
 // Neighbour is one coding-index entry near a query.
 type Neighbour struct {
-	Entry int     `json:"entry"` // index into the entries the Index was built with
+	Entry int     `json:"entry"` // index into the coding index
 	Code  string  `json:"code"`
 	Ref   string  `json:"ref"`
 	Score float64 `json:"score"` // BM25, unnormalised
 }
 
-type posting struct {
-	doc int32
-	tf  float32
+// EntryLabel is what the index keeps of an entry: its code, the ref that decides it and its author.
+type EntryLabel struct {
+	Code, Ref, Author string
 }
 
-// entryIndex is the coding index's inverted index.
+// entryIndex is the coding index's inverted index with each entry's label.
 type entryIndex struct {
-	entries []corpus.Entry
-	authors []string   // per entry
-	terms   [][]string // per entry, its Terms
-	norm    []float32
-	post    map[string][]posting
-	idf     map[string]float64
+	*bm25
+	labels  []EntryLabel
+	entries []corpus.Entry // the entries' full records when built from them; nil when decoded
+	scratch sync.Pool      // *scratch sized for the index: a query's accumulators, reused
+}
+
+// scratch is one query's accumulators: a score per entry (zero between queries) and the entries reached.
+type scratch struct {
+	acc     []float64
+	touched []int32
+}
+
+func (x *entryIndex) initScratch() {
+	n := len(x.labels)
+	x.scratch.New = func() any { return &scratch{acc: make([]float64, n)} }
 }
 
 func newEntryIndex(entries []corpus.Entry) *entryIndex {
 	if len(entries) == 0 {
 		return nil
 	}
-	x := &entryIndex{entries: entries, authors: make([]string, len(entries)), terms: make([][]string, len(entries)),
-		norm: make([]float32, len(entries)), post: map[string][]posting{}, idf: map[string]float64{}}
-	lens := make([]int, len(entries))
-	total := 0
-	tf := map[string]float32{}
+	x := &entryIndex{entries: entries, labels: make([]EntryLabel, len(entries))}
 	for i, e := range entries {
-		x.authors[i] = e.Author
-		clear(tf)
-		n := 0
-		termCounts(Normalize(matchForm(e)), func(t string) { tf[t]++; n++ })
-		ts := make([]string, 0, len(tf))
-		for t, c := range tf {
-			x.post[t] = append(x.post[t], posting{doc: int32(i), tf: c})
-			ts = append(ts, t)
-		}
-		sort.Strings(ts)
-		x.terms[i] = ts
-		lens[i] = n
-		total += n
+		x.labels[i] = EntryLabel{Code: e.Code, Ref: e.Ref, Author: e.Author}
 	}
-	avg := float64(total) / float64(len(entries))
-	for i, n := range lens {
-		x.norm[i] = float32(bm25K1 * (1 - bm25B + bm25B*float64(n)/avg))
-	}
-	N := float64(len(entries))
-	for t, ps := range x.post {
-		df := float64(len(ps))
-		x.idf[t] = math.Log(1 + (N-df+0.5)/(df+0.5))
-	}
+	x.bm25 = newBM25(len(entries), func(i int, add func(string)) {
+		termCounts(Normalize(textin.MatchForm(entries[i].Text)), add)
+	})
+	x.initScratch()
 	return x
 }
 
-// matchForm is how an entry is read: like a user's message (textin), traditional characters as simplified.
-// Only entries that may hold traditional characters are converted: the conversion is the slow part.
-func matchForm(e corpus.Entry) string {
-	if e.Lang == "zh-Hant" || e.Lang == "mixed" {
-		return textin.Simplify(e.Text)
+// entryWire is the compiled coding index: the BM25 index and each entry's label, as indexes into
+// string tables.
+type entryWire struct {
+	Index              wire
+	Codes, Refs, Names []string
+	Code, Ref, Author  []int32 // per entry
+}
+
+func (x *entryIndex) toWire() entryWire {
+	w := entryWire{Index: x.wire()}
+	at := func(tab *[]string, s string) int32 {
+		i, ok := slices.BinarySearch(*tab, s)
+		if !ok {
+			panic("retrieval: label table incomplete")
+		}
+		return int32(i)
 	}
-	return e.Text // entries are reviewed data: Normalize's width fold and lower case are enough
+	for _, l := range x.labels {
+		w.Codes, w.Refs, w.Names = append(w.Codes, l.Code), append(w.Refs, l.Ref), append(w.Names, l.Author)
+	}
+	for _, tab := range []*[]string{&w.Codes, &w.Refs, &w.Names} {
+		slices.Sort(*tab)
+		*tab = slices.Compact(*tab)
+	}
+	for _, l := range x.labels {
+		w.Code = append(w.Code, at(&w.Codes, l.Code))
+		w.Ref = append(w.Ref, at(&w.Refs, l.Ref))
+		w.Author = append(w.Author, at(&w.Names, l.Author))
+	}
+	return w
+}
+
+func (w *entryWire) index() (*entryIndex, error) {
+	b, err := w.Index.index()
+	if err != nil {
+		return nil, err
+	}
+	n := len(b.dlen)
+	if len(w.Code) != n || len(w.Ref) != n || len(w.Author) != n {
+		return nil, fmt.Errorf("retrieval: malformed coding index: %d entries, %d/%d/%d labels", n, len(w.Code), len(w.Ref), len(w.Author))
+	}
+	x := &entryIndex{bm25: b, labels: make([]EntryLabel, n)}
+	for i := range n {
+		c, r, a := w.Code[i], w.Ref[i], w.Author[i]
+		if c < 0 || int(c) >= len(w.Codes) || r < 0 || int(r) >= len(w.Refs) || a < 0 || int(a) >= len(w.Names) {
+			return nil, fmt.Errorf("retrieval: malformed coding index: entry %d's label is out of range", i)
+		}
+		x.labels[i] = EntryLabel{Code: w.Codes[c], Ref: w.Refs[r], Author: w.Names[a]}
+	}
+	x.initScratch()
+	return x, nil
 }
 
 // search scores the entries that share a term with the query and returns the best k, leaving out the
-// author named in exclude. Equal scores are ordered by entry.
+// author named in exclude. Query terms are visited in sorted order, so that the sums, and so the
+// scores, are the same from run to run; equal scores are ordered by entry.
 func (x *entryIndex) search(ctx context.Context, qtf map[string]float64, k int, exclude string) ([]Neighbour, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	acc := make([]float64, len(x.entries))
-	var touched []int32
-	for t, q := range qtf {
-		idf := x.idf[t]
-		for _, p := range x.post[t] {
-			if acc[p.doc] == 0 {
-				touched = append(touched, p.doc)
-			}
-			tf := float64(p.tf)
-			acc[p.doc] += q * idf * tf * (bm25K1 + 1) / (tf + float64(x.norm[p.doc]))
+	ts := make([]string, 0, len(qtf))
+	for t := range qtf {
+		ts = append(ts, t)
+	}
+	sort.Strings(ts)
+	sc := x.scratch.Get().(*scratch)
+	defer x.scratch.Put(sc)
+	acc := sc.acc
+	touched := sc.touched[:0]
+	defer func() {
+		for _, d := range touched {
+			acc[d] = 0 // the pool keeps acc zeroed
 		}
+		sc.touched = touched[:0]
+	}()
+	for _, t := range ts {
+		touched = x.accumulate(t, qtf[t], acc, touched)
 	}
 	// Keep the best k in a small sorted slice: far fewer comparisons than sorting every touched entry.
 	better := func(a, b Neighbour) bool {
@@ -115,7 +151,7 @@ func (x *entryIndex) search(ctx context.Context, qtf map[string]float64, k int, 
 	}
 	out := make([]Neighbour, 0, k+1)
 	for _, d := range touched {
-		if exclude != "" && x.authors[d] == exclude {
+		if exclude != "" && x.labels[d].Author == exclude {
 			continue
 		}
 		n := Neighbour{Entry: int(d), Score: round9(acc[d])}
@@ -131,8 +167,8 @@ func (x *entryIndex) search(ctx context.Context, qtf map[string]float64, k int, 
 		}
 	}
 	for i := range out {
-		e := x.entries[out[i].Entry]
-		out[i].Code, out[i].Ref = e.Code, e.Ref
+		l := x.labels[out[i].Entry]
+		out[i].Code, out[i].Ref = l.Code, l.Ref
 	}
 	return out, nil
 }
@@ -173,13 +209,43 @@ func (x *Index) NeighboursOf(ctx context.Context, terms []string, k int, exclude
 	return x.ent.search(ctx, qtf, k, exclude)
 }
 
-// EntryTerms returns the Terms of entry i of the coding index (shared: do not modify).
-func (x *Index) EntryTerms(i int) []string {
+// EntryCount is the number of coding-index entries (0 without a coding index).
+func (x *Index) EntryCount() int {
+	if x.ent == nil {
+		return 0
+	}
+	return len(x.ent.labels)
+}
+
+// Entry returns the label of entry i of the coding index (0 ≤ i < EntryCount).
+func (x *Index) Entry(i int) EntryLabel { return x.ent.labels[i] }
+
+// EntryTerms calls f for every term of the coding index, in sorted order, with the entries that use it
+// (ascending, shared: do not modify). Term statistics such as naive-Bayes counts are read from here.
+func (x *Index) EntryTerms(f func(term string, entries []int32)) {
+	if x.ent == nil {
+		return
+	}
+	for i := range x.ent.terms() {
+		f(x.ent.term(i), x.ent.doc[x.ent.off[i]:x.ent.off[i+1]])
+	}
+}
+
+// EntryPostings returns the entries that use term (ascending, shared: do not modify); nil for a term no
+// entry uses.
+func (x *Index) EntryPostings(term string) []int32 {
 	if x.ent == nil {
 		return nil
 	}
-	return x.ent.terms[i]
+	return x.ent.postings(term)
 }
 
-// Entries returns the coding index the Index was built with.
-func (x *Index) Entries() []corpus.Entry { return x.entries }
+// Entries returns the coding index's full entries (text, lang, register, line) when the Index was built
+// from them (Options.Entries), nil when it was decoded from the compiled form: training and
+// cross-validation read texts, serving does not.
+func (x *Index) Entries() []corpus.Entry {
+	if x.ent == nil {
+		return nil
+	}
+	return x.ent.entries
+}

@@ -29,9 +29,11 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
@@ -39,6 +41,7 @@ import (
 	unitok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/registry"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
@@ -82,21 +85,28 @@ var ErrEmptyQuery = errors.New("retrieval: empty query")
 type Options struct {
 	Unigrams bool // also index single CJK characters (off: measured worse on the dev set)
 	MaxHits  int  // passages fetched per query before ranking categories (default 60)
-	// Entries is the coding index (corpus.Guidance.CodingIndex), indexed as a second document type for
-	// Neighbours; nil: none.
+	// Entries is the coding index (corpus.Guidance.CodingIndex) to build the index of Neighbours from
+	// (training and cross-validation, which read the entries' texts); nil: the compiled coding index.
 	Entries []corpus.Entry
+	// NoCodingIndex leaves the coding index out when Entries is nil (Neighbours finds nothing).
+	NoCodingIndex bool
+	fresh         bool // build everything from the data, never from the compiled index (Compile)
 }
 
 // Index searches the guidance.
 type Index struct {
 	g       *corpus.Guidance
-	idx     bleve.Index
 	lex     *expander
 	opts    Options
 	en      map[string][]string // code → English aliases
 	names   map[string]string   // code → name, for direct name mentions
-	entries []corpus.Entry
+	pass    *passageIndex
+	english analysis.Analyzer
 	ent     *entryIndex // the coding index, nil without entries
+
+	bleveOnce sync.Once // the Bleve index of passages, built on first use by Passages
+	idx       bleve.Index
+	bleveErr  error
 }
 
 type doc struct {
@@ -107,43 +117,89 @@ type doc struct {
 	Code  string `json:"code"`
 }
 
-// New builds the in-memory index over every passage of g.
+// docs returns the indexed form of every passage, in the corpus's order: its text, a title (a
+// definition's title carries its class's name, in Chinese and, in EN, in English with its aliases).
+func (x *Index) docs() []doc {
+	out := make([]doc, len(x.g.Passages))
+	for i, p := range x.g.Passages {
+		d := doc{Text: p.Text, Title: p.Title, Kind: string(p.Kind), Code: p.Code}
+		if strings.HasSuffix(p.Ref, ".def") && p.Code != "" {
+			c, _ := x.g.Class(p.Code)
+			d.Title = c.Name + " " + p.Title
+			d.EN = c.NameEN + " " + strings.Join(x.en[p.Code], " ")
+		}
+		out[i] = d
+	}
+	return out
+}
+
+// New builds the index over every passage of g, with the coding index of opts.Entries; with no entries
+// given it uses the compiled index (index.gob): its coding index unless opts.NoCodingIndex, and its
+// passages' fields when it was built from the same passages (else they are built). With entries given,
+// everything is built from the data. It fails on a compiled index that does not decode.
 func New(g *corpus.Guidance, lexicon []corpus.Synonym, opts Options) (*Index, error) {
 	if opts.MaxHits <= 0 {
 		opts.MaxHits = 60
 	}
-	im, err := indexMapping(opts)
+	english, err := registry.NewCache().AnalyzerNamed(en.AnalyzerName)
 	if err != nil {
 		return nil, fmt.Errorf("retrieval.New: %w", err)
 	}
-	idx, err := bleve.NewUsing("", im, scorch.Name, scorch.Name, nil)
-	if err != nil {
-		return nil, fmt.Errorf("retrieval.New: %w", err)
-	}
-	x := &Index{g: g, idx: idx, lex: newExpander(lexicon), opts: opts, en: corpus.EnglishAliases(), names: map[string]string{}, entries: opts.Entries}
+	x := &Index{g: g, lex: newExpander(lexicon), opts: opts, en: corpus.EnglishAliases(), names: map[string]string{}, english: english}
 	for _, c := range g.Classes {
 		x.names[c.Code] = c.Name
 	}
-	b := idx.NewBatch()
-	for _, p := range g.Passages {
-		d := doc{Text: p.Text, Title: p.Title, Kind: string(p.Kind), Code: p.Code}
-		if strings.HasSuffix(p.Ref, ".def") && p.Code != "" {
-			c, _ := g.Class(p.Code)
-			d.Title = c.Name + " " + p.Title
-			d.EN = c.NameEN + " " + strings.Join(x.en[p.Code], " ")
-		}
-		if p.Kind == corpus.KindTypical {
-			d.Title = p.Title
-		}
-		if err := b.Index(p.Ref, d); err != nil {
-			return nil, fmt.Errorf("retrieval.New: index %s: %w", p.Ref, err)
+	docs := x.docs()
+	if len(opts.Entries) > 0 {
+		x.ent = newEntryIndex(opts.Entries)
+	}
+	loaded := false
+	if !opts.fresh && len(opts.Entries) == 0 { // training builds everything from its data
+		if loaded, err = x.load(docs); err != nil {
+			return nil, fmt.Errorf("retrieval.New: the compiled index: %w (rebuild it with `fenlei train`)", err)
 		}
 	}
-	if err := idx.Batch(b); err != nil {
-		return nil, fmt.Errorf("retrieval.New: %w", err)
+	if !loaded { // other passages than the compiled index's (or Compile): build the passages' fields
+		x.pass = newPassageIndex(docs, x.englishTerms)
 	}
-	x.ent = newEntryIndex(opts.Entries)
 	return x, nil
+}
+
+// englishTerms calls add for every term Bleve's English analyser makes of s (lower case, stop words
+// dropped, Porter stems).
+func (x *Index) englishTerms(s string, add func(string)) {
+	for _, tok := range x.english.Analyze([]byte(s)) {
+		add(string(tok.Term))
+	}
+}
+
+// bleveIndex returns the Bleve index of the passages, building it on first use.
+func (x *Index) bleveIndex() (bleve.Index, error) {
+	x.bleveOnce.Do(func() {
+		im, err := indexMapping(x.opts)
+		if err != nil {
+			x.bleveErr = err
+			return
+		}
+		idx, err := bleve.NewUsing("", im, scorch.Name, scorch.Name, nil)
+		if err != nil {
+			x.bleveErr = err
+			return
+		}
+		b := idx.NewBatch()
+		for i, d := range x.docs() {
+			if err := b.Index(x.g.Passages[i].Ref, d); err != nil {
+				x.bleveErr = fmt.Errorf("index %s: %w", x.g.Passages[i].Ref, err)
+				return
+			}
+		}
+		if err := idx.Batch(b); err != nil {
+			x.bleveErr = err
+			return
+		}
+		x.idx = idx
+	})
+	return x.idx, x.bleveErr
 }
 
 func indexMapping(opts Options) (*mapping.IndexMappingImpl, error) {
@@ -181,7 +237,10 @@ func indexMapping(opts Options) (*mapping.IndexMappingImpl, error) {
 
 // Close releases the index.
 func (x *Index) Close() error {
-	return x.idx.Close()
+	if x.idx != nil {
+		return x.idx.Close()
+	}
+	return nil
 }
 
 // Guidance returns the corpus the index was built from.
@@ -215,9 +274,14 @@ type Result struct {
 }
 
 // Search ranks passages and categories for a free-text query. k limits the categories returned (≤0: 10).
+// Passages are scored by BM25 over three fields (text, title, English names), the query's lexicon
+// expansions added as further query terms (see passageIndex).
 func (x *Index) Search(ctx context.Context, text string, k int) (Result, error) {
 	if k <= 0 {
 		k = 10
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{Query: text}, fmt.Errorf("retrieval.Search: %w", err)
 	}
 	clean := Normalize(text)
 	if r := []rune(clean); len(r) > MaxQueryRunes {
@@ -227,43 +291,43 @@ func (x *Index) Search(ctx context.Context, text string, k int) (Result, error) 
 		return Result{Query: text}, ErrEmptyQuery
 	}
 	expanded := x.lex.expand(clean)
-	q := x.buildQuery(clean, expanded)
-	req := bleve.NewSearchRequestOptions(q, x.opts.MaxHits+tieMargin, 0, false)
-	req.SortBy(stableOrder)
-	req.Fields = nil
-	res, err := x.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return Result{Query: text}, fmt.Errorf("retrieval.Search: %w", err)
-	}
-	res.Hits = stable(res.Hits)
-	if len(res.Hits) > x.opts.MaxHits {
-		res.Hits = res.Hits[:x.opts.MaxHits]
-	}
+	hits := x.pass.search(clean, expanded, x.englishTerms, x.opts.MaxHits)
 	out := Result{Query: text, Expanded: expanded}
 	present := map[string]bool{} // sub-classes with an own hit, for exclusions that name only a major class
-	for _, h := range res.Hits {
-		if p, ok := x.g.Passage(h.ID); ok && (p.Kind == corpus.KindDefinition || p.Kind == corpus.KindTypical) {
+	for _, h := range hits {
+		if p := x.g.Passages[h.doc]; p.Kind == corpus.KindDefinition || p.Kind == corpus.KindTypical {
 			present[p.Code] = true
 		}
 	}
-	terms := highlightTerms(clean, expanded)
-	for _, h := range res.Hits {
-		p, ok := x.g.Passage(h.ID)
-		if !ok {
-			continue
-		}
-		hit := Hit{Ref: p.Ref, Code: p.Code, Kind: p.Kind, Score: h.Score, Credits: x.credits(p, present)}
-		if len(out.Passages) < highlighted {
-			hit.Fragment = highlight(p.Text, terms)
-		}
-		out.Passages = append(out.Passages, hit)
+	for _, h := range hits {
+		p := x.g.Passages[h.doc]
+		out.Passages = append(out.Passages, Hit{Ref: p.Ref, Code: p.Code, Kind: p.Kind, Score: h.score, Credits: x.credits(p, present)})
 	}
 	out.Categories = x.rank(out.Passages, k)
 	return out, nil
 }
 
-// Passages searches the passages' text alone (no titles, no class names), for answering questions about
-// the guidance: extra holds terms to add to the query (a question vocabulary), weighted like lexicon terms.
+// Highlight fills the Fragment of the best passages of r (the first ten): the passage with the
+// query's matches in 【】. Search leaves fragments out: the classifier does not read them.
+func (x *Index) Highlight(r *Result) {
+	clean := Normalize(r.Query)
+	if rs := []rune(clean); len(rs) > MaxQueryRunes {
+		clean = string(rs[:MaxQueryRunes])
+	}
+	terms := highlightTerms(clean, r.Expanded)
+	for i := range r.Passages {
+		if i == highlighted {
+			break
+		}
+		if p, ok := x.g.Passage(r.Passages[i].Ref); ok {
+			r.Passages[i].Fragment = highlight(p.Text, terms)
+		}
+	}
+}
+
+// Passages searches the passages' text alone (no titles, no class names) in the Bleve index, for
+// answering questions about the guidance: extra holds terms to add to the query (a question vocabulary),
+// weighted like lexicon terms.
 func (x *Index) Passages(ctx context.Context, text string, extra []string, n int) ([]Hit, error) {
 	clean := Normalize(text)
 	if r := []rune(clean); len(r) > MaxQueryRunes {
@@ -271,6 +335,10 @@ func (x *Index) Passages(ctx context.Context, text string, extra []string, n int
 	}
 	if !searchable(clean) && len(extra) == 0 {
 		return nil, ErrEmptyQuery
+	}
+	idx, err := x.bleveIndex()
+	if err != nil {
+		return nil, fmt.Errorf("retrieval.Passages: %w", err)
 	}
 	var qs []query.Query
 	for _, t := range append(append([]string{clean}, extra...), x.lex.expand(clean)...) {
@@ -283,7 +351,7 @@ func (x *Index) Passages(ctx context.Context, text string, extra []string, n int
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), n+tieMargin, 0, false)
 	req.SortBy(stableOrder)
-	res, err := x.idx.SearchInContext(ctx, req)
+	res, err := idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("retrieval.Passages: %w", err)
 	}
@@ -413,29 +481,6 @@ func (x *Index) rank(hits []Hit, k int) []Category {
 		}
 	}
 	return cats
-}
-
-func (x *Index) buildQuery(clean string, expanded []string) query.Query {
-	var qs []query.Query
-	add := func(field, text string, boost float64) {
-		if strings.TrimSpace(text) == "" {
-			return
-		}
-		m := bleve.NewMatchQuery(text)
-		m.SetField(field)
-		m.SetBoost(boost)
-		qs = append(qs, m)
-	}
-	add("text", clean, 1)
-	add("title", clean, boostTitle)
-	if latin := latinPart(clean); latin != "" {
-		add("en", latin, boostEN)
-	}
-	for _, e := range expanded {
-		add("text", e, boostExpanded)
-		add("title", e, boostExpanded*boostTitle)
-	}
-	return bleve.NewDisjunctionQuery(qs...)
 }
 
 // Normalize folds width, lower-cases Latin letters, removes control characters and collapses spaces.

@@ -91,11 +91,10 @@ func TestFitTemperature(t *testing.T) {
 }
 
 func TestNBLeavesGroupOut(t *testing.T) {
-	nb := NewNB([]string{"x", "y"}, 0.1)
-	nb.Add("g1", "x", []string{"软件", "开发"})
-	nb.Add("g1", "x", []string{"软件", "测试"})
-	nb.Add("g2", "y", []string{"保洁", "物业"})
-	nb.Add("g3", "y", []string{"软件"}) // only g3 ties 软件 to y
+	// four documents and their tokens, as an inverted index would hold them
+	docs := []Doc{{"x", "g1", 2}, {"x", "g1", 2}, {"y", "g2", 2}, {"y", "g3", 1}}
+	post := map[string][]int32{"软件": {0, 1, 3}, "开发": {0}, "测试": {1}, "保洁": {2}, "物业": {2}} // only g3 ties 软件 to y
+	nb := NewNB([]string{"x", "y"}, 0.1, docs, len(post), func(t string) []int32 { return post[t] })
 	p := nb.Posterior([]string{"软件"}, "")
 	if p[0] <= p[1] {
 		t.Errorf("P(x|软件) = %v, want > P(y|软件) = %v", p[0], p[1])
@@ -106,5 +105,11 @@ func TestNBLeavesGroupOut(t *testing.T) {
 	}
 	if p := nb.Posterior([]string{"从未见过"}, ""); math.Abs(p[0]+p[1]-1) > 1e-9 {
 		t.Errorf("unseen tokens: %v, want a distribution", p)
+	}
+	if n, top := nb.Lean("软件", nil); n != 3 || top <= 0.5 || top >= 1 {
+		t.Errorf("Lean(软件) = %v, %v: want 3 documents, leaning to x but not only", n, top)
+	}
+	if n, top := nb.Lean("保洁", make([]float64, 2)); n != 1 || top != 1 {
+		t.Errorf("Lean(保洁) = %v, %v: want 1 document, only y", n, top)
 	}
 }

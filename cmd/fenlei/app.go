@@ -40,6 +40,8 @@ type App struct {
 	eng *classify.Engine
 	// model replaces the embedded scorer (train builds the engine with an empty one); nil: embedded.
 	model *score.Model
+	// entries builds the coding index from its entries (train, eval --cv) instead of the compiled form.
+	entries bool
 }
 
 // indexed is the embedded data an engine reads: the guidance, the index over its passages and the
@@ -50,10 +52,24 @@ type indexed struct {
 	questions []corpus.Synonym
 }
 
-// loadIndexed builds the indexed data once per process (the coding index makes it the slow part of a
-// start). A command calls load once, so this changes nothing for it; the tests, which run fenlei many
-// times in one process, share it. The engine, which holds the logger and the options, is built per App.
-var loadIndexed = sync.OnceValues(func() (indexed, error) {
+// loadIndexed builds the indexed data once per process. Serving reads the compiled coding index
+// (retrieval/index.gob); training and cross-validation (fromEntries) read the coding index's
+// entries, whose texts they classify, and build the index from them. A command calls load once, so this
+// changes nothing for it; the tests, which run fenlei many times in one process, share it. The engine,
+// which holds the logger and the options, is built per App.
+func loadIndexed(fromEntries bool) (indexed, error) {
+	if fromEntries {
+		return loadTraining()
+	}
+	return loadServing()
+}
+
+var (
+	loadServing  = sync.OnceValues(func() (indexed, error) { return buildIndexed(false) })
+	loadTraining = sync.OnceValues(func() (indexed, error) { return buildIndexed(true) })
+)
+
+func buildIndexed(fromEntries bool) (indexed, error) {
 	g, err := corpus.Load()
 	if err != nil {
 		return indexed{}, err
@@ -62,11 +78,13 @@ var loadIndexed = sync.OnceValues(func() (indexed, error) {
 	if err != nil {
 		return indexed{}, err
 	}
-	entries, err := g.CodingIndex()
-	if err != nil {
-		return indexed{}, err
+	var opts retrieval.Options
+	if fromEntries {
+		if opts.Entries, err = g.CodingIndex(); err != nil {
+			return indexed{}, err
+		}
 	}
-	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: entries})
+	idx, err := retrieval.New(g, lex, opts)
 	if err != nil {
 		return indexed{}, err
 	}
@@ -75,14 +93,14 @@ var loadIndexed = sync.OnceValues(func() (indexed, error) {
 		return indexed{}, err
 	}
 	return indexed{g: g, idx: idx, questions: questions}, nil
-})
+}
 
 // load builds the engine (with the LLM when one is configured) over the indexed data.
 func (a *App) load() error {
 	if a.eng != nil {
 		return nil
 	}
-	in, err := loadIndexed()
+	in, err := loadIndexed(a.entries)
 	if err != nil {
 		return err
 	}
@@ -356,6 +374,7 @@ func (a *App) search(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
+	a.idx.Highlight(&res)
 	if a.cfg.JSON {
 		return writeJSON(a.stdout, res)
 	}

@@ -41,6 +41,7 @@ type Config struct {
 	CV       string // eval: cross-validation scheme ("author")
 	Skip     string // eval: rules to leave out, comma-separated (ablation)
 	Out      string // train: where to write the model; audit: the output file
+	IndexOut string // train: where to write the compiled index
 
 	DB             string        // FENLEI_DB_URL / --db: SQLite file path or postgres:// URL
 	AdminToken     string        // FENLEI_ADMIN_TOKEN: bearer token of the admin routes ("": off)
@@ -104,6 +105,7 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 		fs.StringVar(&c.CV, "cv", "", "cross-validate over the coding index instead: \"author\" = leave one author out")
 	case "train":
 		fs.StringVar(&c.Out, "o", "classify/model.json", "write the trained scorer here")
+		fs.StringVar(&c.IndexOut, "index-out", "retrieval/index.gob", "write the compiled index (passages and coding index) here")
 	}
 	storeFlags(c, fs, cmd, getenv)
 	return c, fs

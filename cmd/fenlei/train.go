@@ -12,6 +12,7 @@ import (
 	"fenlei/classify"
 	"fenlei/corpus"
 	"fenlei/eval"
+	"fenlei/retrieval"
 	"fenlei/score"
 )
 
@@ -19,8 +20,20 @@ import (
 // binary embeds). Training is deterministic: the same data gives the same file.
 func (a *App) train(ctx context.Context) error {
 	a.model = &score.Model{} // features need an engine, not a model
+	a.entries = true
 	if err := a.load(); err != nil {
 		return err
+	}
+	lex, err := corpus.Lexicon()
+	if err != nil {
+		return err
+	}
+	ci, err := retrieval.Compile(a.g, lex, a.idx.Entries())
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := os.WriteFile(a.cfg.IndexOut, ci, 0o644); err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
 	m, err := a.eng.Train(ctx, score.FitOptions{})
 	if err != nil {
@@ -33,7 +46,7 @@ func (a *App) train(ctx context.Context) error {
 	if err := os.WriteFile(a.cfg.Out, b, 0o644); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	fmt.Fprintf(a.stderr, "train: %d examples, temperature %.2f, wrote %s\n", m.Examples, m.Temperature, a.cfg.Out)
+	fmt.Fprintf(a.stderr, "train: %d examples, temperature %.2f, wrote %s and %s\n", m.Examples, m.Temperature, a.cfg.Out, a.cfg.IndexOut)
 	return nil
 }
 
@@ -53,6 +66,7 @@ func (a *App) crossValidate(ctx context.Context) error {
 	if a.cfg.CV != "author" {
 		return fmt.Errorf("eval: --cv %q: the one scheme is \"author\"", a.cfg.CV)
 	}
+	a.entries = true
 	if err := a.load(); err != nil {
 		return err
 	}

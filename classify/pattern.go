@@ -1,0 +1,242 @@
+package classify
+
+import (
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// pat is a clause pattern with a literal prefilter: the strings one of which every match contains,
+// worked out from the pattern's syntax tree. A text that holds none of them cannot match, and is
+// answered without running the regular expression; most clause patterns do not match most texts, and
+// the prefilter is a few substring searches where the backtracking matcher was the engine's largest
+// cost (BenchmarkClassify). The answers are the regular expression's own: the prefilter only skips.
+//
+// The regular expression is compiled on first use: with the prefilter in front, many patterns never
+// run on a given process's texts, and compiling all of them was most of a cold start's set-up.
+type pat struct {
+	src  string
+	need []string // lower-case; nil: no such set is known and the expression always runs
+	once sync.Once
+	re   *regexp.Regexp
+}
+
+// maxNeed bounds the literals a prefilter may hold: beyond it, checking them costs about as much as
+// the match.
+const maxNeed = 400
+
+// newPat makes the pattern of src; it panics on a pattern that does not parse (clause data is checked
+// by its loader, so this is a programming error, as with regexp.MustCompile).
+func newPat(src string) *pat {
+	p := &pat{src: src}
+	tree, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		panic(fmt.Sprintf("classify: pattern %q: %v", src, err))
+	}
+	if set, ok := required(tree.Simplify()); ok && len(set) <= maxNeed {
+		p.need = set
+	}
+	return p
+}
+
+// Regexp returns the compiled regular expression.
+func (p *pat) Regexp() *regexp.Regexp {
+	p.once.Do(func() { p.re = regexp.MustCompile(p.src) })
+	return p.re
+}
+
+// String returns the source text of the pattern.
+func (p *pat) String() string { return p.src }
+
+func (p *pat) ReplaceAllString(s, repl string) string { return p.Regexp().ReplaceAllString(s, repl) }
+
+func (p *pat) Split(s string, n int) []string { return p.Regexp().Split(s, n) }
+
+// required returns literals one of which every match of re contains (lower-cased), or false when
+// there are none to rely on.
+func required(re *syntax.Regexp) ([]string, bool) {
+	set, _, ok := literals(re)
+	return set, ok
+}
+
+// literals is required, and whether every match of re is exactly one of the literals (so that the
+// literals of consecutive parts of a concatenation can be joined).
+func literals(re *syntax.Regexp) (set []string, exact, ok bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		s := string(re.Rune)
+		if re.Flags&syntax.FoldCase != 0 {
+			if !foldable(s) {
+				return nil, false, false
+			}
+			s = strings.ToLower(s)
+		}
+		return []string{s}, true, true
+	case syntax.OpCharClass:
+		// a small class of runes without case: one of them
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				if len(out) >= 16 || r >= utf8.RuneSelf && (unicode.IsUpper(r) || unicode.IsLower(r)) {
+					return nil, false, false
+				}
+				out = append(out, strings.ToLower(string(r)))
+			}
+		}
+		return out, len(out) > 0, len(out) > 0
+	case syntax.OpCapture:
+		return literals(re.Sub[0])
+	case syntax.OpPlus:
+		set, _, ok := literals(re.Sub[0])
+		return set, false, ok
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			set, _, ok := literals(re.Sub[0])
+			return set, false, ok
+		}
+	case syntax.OpConcat:
+		// Runs of exact parts join into longer literals; the most telling candidate (the longest
+		// shortest literal, then the fewest) is kept.
+		var best, run []string
+		bestLen := 0
+		consider := func(set []string) {
+			if l := shortest(set); set != nil && (best == nil || l > bestLen || l == bestLen && len(set) < len(best)) {
+				best, bestLen = set, l
+			}
+		}
+		allExact := true
+		for _, sub := range re.Sub {
+			set, ex, ok := literals(sub)
+			switch {
+			case ok && ex && (run == nil || len(run)*len(set) <= maxNeed):
+				run = join(run, set)
+			case ok && ex:
+				allExact = false // the run is broken: no literal spans the whole
+				consider(run)
+				run = set
+			default:
+				allExact = false
+				consider(run)
+				run = nil
+				if ok {
+					consider(set)
+				}
+			}
+		}
+		consider(run)
+		return best, allExact && best != nil, best != nil
+	case syntax.OpAlternate:
+		var out []string
+		exact := true
+		for _, sub := range re.Sub {
+			set, ex, ok := literals(sub)
+			if !ok {
+				return nil, false, false
+			}
+			out = append(out, set...)
+			exact = exact && ex
+		}
+		return out, exact, true
+	}
+	return nil, false, false
+}
+
+// join is every a followed by every b (b alone when a is nil).
+func join(a, b []string) []string {
+	if a == nil {
+		return b
+	}
+	out := make([]string, 0, len(a)*len(b))
+	for _, x := range a {
+		for _, y := range b {
+			out = append(out, x+y)
+		}
+	}
+	return out
+}
+
+// foldable reports whether lower-casing s is a faithful case fold: ASCII letters, and runes without case.
+// (Two runes outside ASCII fold to ASCII letters, the Kelvin sign to k and the long s to s: possible
+// lets every text that holds one through.)
+func foldable(s string) bool {
+	for _, r := range s {
+		if r >= utf8.RuneSelf && (unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r)) {
+			return false
+		}
+	}
+	return true
+}
+
+func shortest(set []string) int {
+	n := -1
+	for _, s := range set {
+		if n < 0 || len(s) < n {
+			n = len(s)
+		}
+	}
+	return n
+}
+
+// possible reports whether s may match: it holds one of the required literals (or none are known).
+func (p *pat) possible(s string) bool {
+	if p.need == nil || strings.ContainsAny(s, "\u212a\u017f") {
+		return true
+	}
+	ls := lowerASCII(s)
+	for _, n := range p.need {
+		if strings.Contains(ls, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerASCII lower-cases ASCII letters only (the prefilter's literals are lower-cased the same way).
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+func (p *pat) MatchString(s string) bool { return p.possible(s) && p.Regexp().MatchString(s) }
+
+func (p *pat) FindStringIndex(s string) []int {
+	if !p.possible(s) {
+		return nil
+	}
+	return p.Regexp().FindStringIndex(s)
+}
+
+func (p *pat) FindAllStringIndex(s string, n int) [][]int {
+	if !p.possible(s) {
+		return nil
+	}
+	return p.Regexp().FindAllStringIndex(s, n)
+}
+
+func (p *pat) FindStringSubmatch(s string) []string {
+	if !p.possible(s) {
+		return nil
+	}
+	return p.Regexp().FindStringSubmatch(s)
+}
+
+func (p *pat) FindAllStringSubmatch(s string, n int) [][]string {
+	if !p.possible(s) {
+		return nil
+	}
+	return p.Regexp().FindAllStringSubmatch(s, n)
+}
