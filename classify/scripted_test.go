@@ -248,6 +248,15 @@ func rightLLM(t *testing.T, cs []llmCase) map[string]*rightFigures {
 	return figs
 }
 
+// skipMeasure skips a test that classifies every case of the test sets in -short mode and under the race
+// detector (one goroutine, four times slower): .ci/run runs these without it.
+func skipMeasure(t *testing.T) {
+	t.Helper()
+	if testing.Short() || classify.RaceEnabled {
+		t.Skip("classifies every case of the test sets: run without -short and -race (.ci/run does)")
+	}
+}
+
 // TestRightLLMStaysRight measures what the rule layer does to a right LLM: a scripted LLM answers each
 // case's right code on the team's test sets (eval/testdata: cases.jsonl, shadow.jsonl, heldout.jsonl;
 // measured here, never tuned on) and the final answer must be right for at least 97 % of them; the
@@ -255,9 +264,7 @@ func rightLLM(t *testing.T, cs []llmCase) map[string]*rightFigures {
 // case a rule overrode is logged with -overrides
 // (go test ./classify -run TestRightLLMStaysRight -v -overrides).
 func TestRightLLMStaysRight(t *testing.T) {
-	if testing.Short() {
-		t.Skip("classifies every case of the test sets")
-	}
+	skipMeasure(t)
 	figs := rightLLM(t, testSetCases(t))
 	for _, set := range []string{"cases.jsonl", "shadow.jsonl", "heldout.jsonl"} {
 		t.Logf("%s: %s", set, figs[set])
@@ -492,14 +499,12 @@ func wrongLLM(t *testing.T, cs []llmCase) map[string]*wrongFigures {
 // kind of wrong answer, the share of final answers that follow the guidance or are honestly flagged.
 // go test ./classify -run TestWrongLLMJudged -v (add -overrides to list the wrong and confident ones).
 func TestWrongLLMJudged(t *testing.T) {
-	if testing.Short() {
-		t.Skip("classifies every case of the test sets once per kind")
-	}
+	skipMeasure(t)
 	checkWrong(t, wrongLLM(t, testSetCases(t)))
 }
 
 // maxConfidentWrong is the gate on the share of a wrong LLM's answers that end wrong and confident, for
-// each kind: at the measured figures (1.9, 0.7 and 4.2 % on the test sets; 1.0, 0.7 and 5.0 % over the
+// each kind: at the measured figures (1.9, 0.7 and 4.1 % on the test sets; 1.0, 0.7 and 5.0 % over the
 // coding index), most of them texts the offline scorer gets wrong the same way.
 const maxConfidentWrong = 0.06
 
