@@ -42,13 +42,22 @@ func (g *Guidance) Majors() []Class { return g.level(Major) }
 // level returns the classes of a level, computed once (the classifier asks on every description). The
 // slice is shared and clipped: appending to it copies, and its elements must not be changed.
 func (g *Guidance) level(l Level) []Class {
-	g.levelsOnce.Do(func() {
+	g.indexOnce()
+	return slices.Clip(g.levels[l])
+}
+
+// indexOnce groups the classes by level and the passages by code, once.
+func (g *Guidance) indexOnce() {
+	g.groupOnce.Do(func() {
 		g.levels = map[Level][]Class{}
 		for _, c := range g.Classes {
 			g.levels[c.Level] = append(g.levels[c.Level], c)
 		}
+		g.ofCode = map[string][]Passage{}
+		for _, p := range g.Passages {
+			g.ofCode[p.Code] = append(g.ofCode[p.Code], p)
+		}
 	})
-	return slices.Clip(g.levels[l])
 }
 
 // Children returns the direct children of a class.
@@ -85,15 +94,12 @@ func (g *Guidance) Passage(ref string) (Passage, bool) {
 }
 
 // PassagesOf returns the passages owned by a class, in document order.
+//
+// The result is computed once per code and shared (clipped: appending copies); its elements must not
+// be changed.
 func (g *Guidance) PassagesOf(code string) []Passage {
-	code = NormCode(code)
-	var out []Passage
-	for _, p := range g.Passages {
-		if p.Code == code {
-			out = append(out, p)
-		}
-	}
-	return out
+	g.indexOnce()
+	return slices.Clip(g.ofCode[NormCode(code)])
 }
 
 // Verbatim reports whether quote occurs in the guidance once whitespace is removed from both.

@@ -73,6 +73,7 @@ type Guidance struct {
 	byRef   map[string]int
 	squashd string // source without whitespace, for verbatim checks
 
-	levelsOnce sync.Once
-	levels     map[Level][]Class // the classes of each level, in document order (see level)
+	groupOnce sync.Once
+	levels    map[Level][]Class    // the classes of each level, in document order (see level)
+	ofCode    map[string][]Passage // the passages of each code, in document order (see PassagesOf)
 }

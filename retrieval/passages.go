@@ -1,6 +1,10 @@
 package retrieval
 
-import "sort"
+import (
+	"cmp"
+	"slices"
+	"sort"
+)
 
 // passageIndex ranks the guidance's passages for the category ranking of Search, with BM25 (bm25) in
 // three fields, each a bm25 of its own over the passages in corpus order:
@@ -100,11 +104,11 @@ func (x *passageIndex) search(clean string, expanded []string, english func(stri
 			hits = append(hits, passageHit{doc: int(d), score: s})
 		}
 	}
-	sort.Slice(hits, func(a, b int) bool {
-		if hits[a].score != hits[b].score {
-			return hits[a].score > hits[b].score
+	slices.SortFunc(hits, func(a, b passageHit) int {
+		if a.score != b.score {
+			return cmp.Compare(b.score, a.score)
 		}
-		return hits[a].doc < hits[b].doc
+		return a.doc - b.doc
 	})
 	if len(hits) > n {
 		hits = hits[:n]

@@ -19,6 +19,7 @@
 package textin
 
 import (
+	_ "embed"
 	"strings"
 	"sync"
 	"unicode"
@@ -181,8 +182,8 @@ var (
 // 資訊 → 信息). Text without traditional characters is returned as it is: Taiwan's wordings are
 // not applied to simplified text (小程序 stays 小程序).
 func Simplify(s string) string {
-	if !strings.ContainsFunc(s, isHan) {
-		return s
+	if !strings.ContainsFunc(s, isTraditional) {
+		return s // nothing t2s could change: most texts, without running the converter
 	}
 	probe, err := convert(t2s, s)
 	if err != nil || probe == s {
@@ -204,3 +205,29 @@ func convert(cc func() (*opencc.OpenCC, error), s string) (string, error) {
 }
 
 func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
+
+//go:generate go run gen_traditional.go
+
+// traditionalText is every character OpenCC's t2s conversion can change (traditional.txt, written by
+// `go generate ./textin` from the opencc module's dictionaries; TestTraditionalSet checks it against
+// the converter).
+//
+//go:embed traditional.txt
+var traditionalText string
+
+// traditional is the set of traditionalText's characters.
+var traditional = func() map[rune]struct{} {
+	m := make(map[rune]struct{}, len(traditionalText)/3)
+	for _, r := range strings.TrimSpace(traditionalText) {
+		m[r] = struct{}{}
+	}
+	return m
+}()
+
+func isTraditional(r rune) bool {
+	if r < 0x3400 {
+		return false
+	}
+	_, ok := traditional[r]
+	return ok
+}

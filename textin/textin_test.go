@@ -223,3 +223,27 @@ func BenchmarkParse(b *testing.B) {
 		})
 	}
 }
+
+// traditional.txt holds every character that t2s changes on its own, and Simplify skips the converter
+// only for texts without one.
+func TestTraditionalSet(t *testing.T) {
+	for _, span := range [][2]rune{{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}, {0x20000, 0x2A6DF}} {
+		for r := span[0]; r <= span[1]; r++ {
+			s := string(r)
+			out, err := convert(t2s, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out != s && !isTraditional(r) {
+				t.Fatalf("t2s changes %q (U+%04X) to %q, but traditional.txt lacks it: run `go generate ./textin`", s, r, out)
+			}
+		}
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"軟體開發", "软件开发"}, {"一目瞭然", "一目了然"}, {"我们给银行做手机APP", "我们给银行做手机APP"}, {"小程序", "小程序"},
+	} {
+		if got := Simplify(tc.in); got != tc.want {
+			t.Errorf("Simplify(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
