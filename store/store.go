@@ -34,6 +34,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -52,6 +53,7 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrLimit    = errors.New("feedback limit reached")
 	ErrInvalid  = errors.New("invalid")
+	ErrClosed   = errors.New("store closed")
 )
 
 // DefaultFeedbackPerDay is the default of Options.FeedbackPerDay.
@@ -112,7 +114,24 @@ type DB struct {
 	lg       *slog.Logger
 	rebind   func(string) string
 	location string // for messages, without a password
+
+	// Group commit: AddRecord queues its row and waits; one writer commits whatever has queued in one
+	// transaction. Under a burst of answers, a commit (an fsync) per answer made every answer wait for
+	// all the commits before it.
+	pending   chan *pendingRecord
+	writerEnd chan struct{}
+	closeMu   sync.RWMutex // held to read by a sender, to write by Close (which closes pending)
+	closed    bool
 }
+
+// pendingRecord is one row waiting for the writer, and where its outcome goes.
+type pendingRecord struct {
+	args []any
+	done chan error
+}
+
+// maxBatch bounds the rows of one group commit.
+const maxBatch = 256
 
 // IsPostgres reports whether dsn names a PostgreSQL database rather than a SQLite file.
 func IsPostgres(dsn string) bool {
@@ -183,11 +202,75 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		s.db.Close()
 		return nil, err
 	}
+	s.pending = make(chan *pendingRecord, maxBatch)
+	s.writerEnd = make(chan struct{})
+	go s.writer()
 	return s, nil
 }
 
-// Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+// Close commits the records already queued, then closes the database.
+func (s *DB) Close() error {
+	s.closeMu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.pending)
+	}
+	s.closeMu.Unlock()
+	<-s.writerEnd
+	return s.db.Close()
+}
+
+const insertRecord = `INSERT INTO records (id, at, channel, conversation, user_hash, text, decision,
+		code, engine, model, prompt_tokens, completion_tokens, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// writer commits queued records, as many as have queued (up to maxBatch) in each transaction, until
+// Close. A batch whose transaction fails is retried one row per transaction, so that one bad row fails
+// only its own AddRecord.
+func (s *DB) writer() {
+	defer close(s.writerEnd)
+	for first := range s.pending {
+		batch := []*pendingRecord{first}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case p, ok := <-s.pending:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, p)
+			default:
+				break drain
+			}
+		}
+		if err := s.commit(batch); err != nil && len(batch) > 1 {
+			for _, p := range batch {
+				p.done <- s.commit([]*pendingRecord{p})
+			}
+			continue
+		} else {
+			for _, p := range batch {
+				p.done <- err
+			}
+		}
+	}
+}
+
+// commit inserts the rows of batch in one transaction.
+func (s *DB) commit(batch []*pendingRecord) error {
+	ctx := context.Background() // a queued row is written even if its caller has given up waiting
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	q := s.rebind(insertRecord)
+	for _, p := range batch {
+		if _, err := tx.ExecContext(ctx, q, p.args...); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}
 
 // Kind is "sqlite" or "postgres".
 func (s *DB) Kind() string { return s.kind }
@@ -234,7 +317,8 @@ func (s *DB) HashUser(raw string) string {
 	return hex.EncodeToString(m.Sum(nil))[:32]
 }
 
-// AddRecord hashes user, stores r under a new id and returns it as stored, after the commit.
+// AddRecord hashes user, stores r under a new id and returns it as stored, after the commit (a group
+// commit with the records queued beside it).
 // At defaults to now; Engine, Model and the token counts are taken from the Decision.
 func (s *DB) AddRecord(ctx context.Context, r Record, user string) (Record, error) {
 	r.ID = rand.Text()
@@ -255,10 +339,28 @@ func (s *DB) AddRecord(ctx context.Context, r Record, user string) (Record, erro
 	if err != nil {
 		return Record{}, fmt.Errorf("store.AddRecord: %w", err)
 	}
-	_, err = s.db.ExecContext(ctx, s.rebind(`INSERT INTO records (id, at, channel, conversation, user_hash, text, decision,
-		code, engine, model, prompt_tokens, completion_tokens, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		r.ID, r.At.UnixMicro(), r.Channel, r.Conversation, r.User, r.Text, string(d), r.Decision.Code,
-		r.Engine, r.Model, r.PromptTokens, r.CompletionTokens, int64(r.LatencyMS*1000))
+	if err := ctx.Err(); err != nil {
+		return Record{}, fmt.Errorf("store.AddRecord: %w", err)
+	}
+	p := &pendingRecord{done: make(chan error, 1), args: []any{r.ID, r.At.UnixMicro(), r.Channel, r.Conversation, r.User,
+		r.Text, string(d), r.Decision.Code, r.Engine, r.Model, r.PromptTokens, r.CompletionTokens, int64(r.LatencyMS * 1000)}}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return Record{}, fmt.Errorf("store.AddRecord: %w", ErrClosed)
+	}
+	select {
+	case s.pending <- p:
+		s.closeMu.RUnlock()
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return Record{}, fmt.Errorf("store.AddRecord: %w", ctx.Err())
+	}
+	select {
+	case err = <-p.done: // committed (or failed) with the others queued beside it
+	case <-ctx.Done():
+		return Record{}, fmt.Errorf("store.AddRecord: %w (the record may still be written)", ctx.Err())
+	}
 	if err != nil {
 		return Record{}, fmt.Errorf("store.AddRecord: %w", err)
 	}

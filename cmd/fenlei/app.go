@@ -449,6 +449,7 @@ func (a *App) serve(ctx context.Context) error {
 	if err := a.load(); err != nil {
 		return err
 	}
+	a.eng.Warm() // a server pays its one-time costs before its first user, not during
 	origins := splitList(a.cfg.AllowedOrigins)
 	inFlight := a.cfg.MaxInFlight
 	if inFlight <= 0 && a.cfg.LLMURL != "" {
@@ -482,6 +483,7 @@ func (a *App) discord(ctx context.Context) error {
 	if err := a.load(); err != nil {
 		return err
 	}
+	a.eng.Warm()
 	db, err := a.openStore(ctx)
 	if err != nil {
 		return fmt.Errorf("discord: %w", err)

@@ -56,6 +56,44 @@ func Run(t *testing.T, newDSN func(t *testing.T) string) {
 		}
 	})
 
+	t.Run("concurrent records commit in groups", func(t *testing.T) {
+		db := Open(t, newDSN(t), store.Options{})
+		const n = 300
+		ids := make([]string, n)
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := db.AddRecord(t.Context(), store.Record{Channel: "ws", Text: fmt.Sprintf("描述 %d", i),
+					Decision: dec("I11", "offline", nil)}, "ip:198.51.100.7")
+				if err != nil {
+					errs <- err
+					return
+				}
+				ids[i] = r.ID
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("AddRecord: %v", err)
+		}
+		for i, id := range ids { // every returned record was committed: it reads back
+			r, err := db.Record(t.Context(), id)
+			if err != nil || r.Text != fmt.Sprintf("描述 %d", i) {
+				t.Fatalf("record %d (%s): %+v, %v", i, id, r, err)
+			}
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.AddRecord(t.Context(), store.Record{Channel: "ws", Text: "x", Decision: dec("I11", "offline", nil)}, ""); !errors.Is(err, store.ErrClosed) {
+			t.Errorf("AddRecord after Close: %v, want ErrClosed", err)
+		}
+	})
+
 	t.Run("records", func(t *testing.T) {
 		clk := NewClock(start)
 		db := Open(t, newDSN(t), store.Options{Now: clk.Now})
