@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"fenlei/classify"
-	"fenlei/corpus"
+	"fenlei/corpus/corpustest"
 	"fenlei/eval"
 	"fenlei/retrieval"
 )
@@ -18,28 +18,14 @@ var showFailures = flag.Bool("gate.failures", false, "log every dev-set failure"
 // drops below the baseline in testdata/baseline.json (the regression gate). The sets are never trained or
 // tuned on: the gate only stops a change that makes the engine worse on them.
 func TestDevSetGate(t *testing.T) {
-	g, err := corpus.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lex, err := corpus.Lexicon()
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := g.CodingIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: entries})
+	d := corpustest.Load(t)
+	g := d.G
+	idx, err := retrieval.New(g, d.Lexicon, retrieval.Options{}) // the shipped compiled index
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	qv, err := corpus.QuestionLexicon()
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := classify.New(classify.Config{Guidance: g, Searcher: idx, Neighbours: idx, Questions: qv})
+	eng, err := classify.New(classify.Config{Guidance: g, Searcher: idx, Neighbours: idx, Questions: d.Questions})
 	if err != nil {
 		t.Fatal(err)
 	}

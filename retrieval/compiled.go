@@ -68,6 +68,7 @@ func (x *Index) load(docs []doc) (bool, error) {
 		fields[i] = b
 	}
 	x.pass = &passageIndex{text: fields[0], title: fields[1], en: fields[2], n: len(docs)}
+	x.pass.initArrays()
 	if x.ent == nil && !x.opts.NoCodingIndex && c.Entries != nil {
 		ent, err := c.Entries.index()
 		if err != nil {

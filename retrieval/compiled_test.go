@@ -5,24 +5,14 @@ import (
 	"reflect"
 	"testing"
 
-	"fenlei/corpus"
+	"fenlei/corpus/corpustest"
 )
 
 // The embedded compiled index is what Compile makes of the embedded guidance and coding index, and an
 // Index decoded from it answers as one built from the data.
 func TestCompiledIndex(t *testing.T) {
-	g, err := corpus.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lex, err := corpus.Lexicon()
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := g.CodingIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := corpustest.Load(t)
+	g, lex, entries := d.G, d.Lexicon, d.Entries
 	b, err := Compile(g, lex, entries)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sort"
+	"sync"
 )
 
 // passageIndex ranks the guidance's passages for the category ranking of Search, with BM25 (bm25) in
@@ -25,15 +26,31 @@ import (
 type passageIndex struct {
 	text, title, en *bm25
 	n               int
+	arrays          sync.Pool // *passageArrays of n, reused by queries
+}
+
+// passageArrays are one query's accumulators, zero between queries.
+type passageArrays struct {
+	score, matched, sum, occ []float64
+	touched                  []int32
+}
+
+func (x *passageIndex) initArrays() {
+	n := x.n
+	x.arrays.New = func() any {
+		return &passageArrays{score: make([]float64, n), matched: make([]float64, n), sum: make([]float64, n), occ: make([]float64, n)}
+	}
 }
 
 func newPassageIndex(docs []doc, english func(string, func(string))) *passageIndex {
-	return &passageIndex{
+	x := &passageIndex{
 		n:     len(docs),
 		text:  newBM25(len(docs), func(i int, add func(string)) { termCounts(Normalize(docs[i].Text), add) }),
 		title: newBM25(len(docs), func(i int, add func(string)) { termCounts(Normalize(docs[i].Title), add) }),
 		en:    newBM25(len(docs), func(i int, add func(string)) { english(docs[i].EN, add) }),
 	}
+	x.initArrays()
+	return x
 }
 
 // clause is one match query: its terms with their occurrences, in a field, with a weight.
@@ -74,11 +91,17 @@ func (x *passageIndex) search(clean string, expanded []string, english func(stri
 		add(newClause(x.text, boostExpanded, zh(Normalize(e))))
 		add(newClause(x.title, boostExpanded*boostTitle, zh(Normalize(e))))
 	}
-	score := make([]float64, x.n)
-	matched := make([]float64, x.n) // clauses matched
-	sum := make([]float64, x.n)     // one clause's BM25 sum
-	occ := make([]float64, x.n)     // one clause's term occurrences matched
-	var touched []int32
+	a := x.arrays.Get().(*passageArrays)
+	defer x.arrays.Put(a)
+	score, matched := a.score, a.matched // per passage: its score, the clauses it matched
+	sum, occ := a.sum, a.occ             // per passage, for one clause: its BM25 sum, its terms matched
+	touched := a.touched[:0]
+	defer func() {
+		for _, d := range touched {
+			score[d], matched[d] = 0, 0 // the pool keeps the arrays zeroed
+		}
+		a.touched = touched[:0]
+	}()
 	for _, c := range cs {
 		var reached []int32
 		for _, t := range sortedKeys(c.terms) {

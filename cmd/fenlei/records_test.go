@@ -24,7 +24,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"fenlei/audit"
-	"fenlei/corpus"
+	"fenlei/corpus/corpustest"
 	"fenlei/decision"
 	"fenlei/eval"
 	"fenlei/store"
@@ -444,14 +444,7 @@ func BenchmarkAudit10000(b *testing.B) {
 // other entry, in file order: keywords to 600-character contract excerpts) and reports descriptions/s.
 // `go test ./cmd/fenlei -run X -bench ClassifyJSONL -benchtime 3x`
 func BenchmarkClassifyJSONL(b *testing.B) {
-	g, err := corpus.Load()
-	if err != nil {
-		b.Fatal(err)
-	}
-	es, err := g.CodingIndex()
-	if err != nil {
-		b.Fatal(err)
-	}
+	es := corpustest.Load(b).Entries
 	var in strings.Builder
 	n := 0
 	for i := 0; i < len(es) && n < 3000; i += 2 {
