@@ -18,6 +18,9 @@ func (s *state) clarifyRule() {
 		s.question = clarifyQuestion(s.g, s.lang, nil)
 		return
 	}
+	if s.llm {
+		return // the LLM chose between the candidates; the evidence rule flags a disagreement
+	}
 	if s.probs != nil {
 		s.clarifyScored()
 		return
@@ -216,6 +219,9 @@ func (s *state) decision() decision.Decision {
 		}
 		cl, _ := s.g.Class(c.Code)
 		d.Candidates = append(d.Candidates, decision.Candidate{Code: c.Code, Name: cl.Name, Score: round2(c.P)})
+	}
+	if s.code != "" && s.probs != nil && len(d.Candidates) > 0 && d.Candidates[0].Code == s.code {
+		d.Candidates[0].Score = d.Confidence // the confidence belongs to the code returned
 	}
 	if s.code != "" && s.probs == nil {
 		// Candidates are ranked best first: the decided code leads with its confidence, and the others

@@ -9,14 +9,18 @@
 // fails a request (the offline engine answers and Engine says so); the description is data, never
 // instructions (nothing in it can change the rules or the system prompt).
 //
-// The rule layer, in order: validity (LLM codes outside the set are replaced), evidence (an LLM code the
-// guidance does not support yields to a strong offline answer, flagged, at low confidence), scope
-// (activities section 一 and the exclusion lists put outside outsourcing → OUT, negations such as
-// "非强制" respected), section 三 (priced items split, product sales, free hardware, the essence of the
-// service, BPO+KPO → KPO), equipment repair (B3, by the equipment named), domain anchors (a class confined
-// to a domain, e.g. B24 to financial institutions, needs a word of it) and catch-alls yielding to listed
-// siblings, exclusions ("应纳入 X" followed, listing clauses matched item by item), one clarifying
-// question when the two best candidates tie, and the deciding citations.
+// The rule layer (applyRules) is one function for the offline scorer's code and an LLM's code alike. The
+// learned scorer's probabilities are computed for every text and serve as evidence; the clauses decide:
+// validity (an LLM code outside the set, or one an instruction inside the description asked for, is
+// replaced by the offline code), thin texts (one question), OUT (kept on a scope clause or OUT
+// coding-index evidence, cited, and flagged when the scorer prefers a class; otherwise it yields to the
+// best supported class, flagged), scope (a counted code under an affirmed scope clause goes OUT when the
+// scorer puts OUT first, else it is flagged), exclusions ("应纳入 X" followed, listing clauses matched item
+// by item), catch-alls yielding to a listed sibling the description matches, evidence (an LLM code the
+// scorer disagrees with and no clause decides is kept, at lower confidence, with the alternative named),
+// one clarifying question when the scorer's two best labels tie, and the deciding citations, which only
+// ever support the final code. Without a coding index, the retrieval-only engine runs the older rules
+// (section 三 contracts, equipment repair, domain anchors) as well.
 //
 // The guidance contradicts itself once: K31 sends 医疗诊断服务 to BPO while K13 lists 医学诊断服务 (by an
 // independent medical laboratory) as its typical business. fenlei follows K13, the more specific clause,
@@ -59,13 +63,24 @@ type Suggester interface {
 	Model() string
 }
 
-// SuggestInput is what a Suggester sees: the description (data, not instructions), the candidate
-// classes with their passages, and the section 三 rules.
+// SuggestInput is what a Suggester sees. The fixed part (the same for every text, so that a provider's
+// prompt cache can hold it) is the 45-class list, the scope clauses and the section 三 rules; the part
+// for this text is the candidates (the scorer's ranking, else the retrieval's), every retrieved
+// exclusion that redirects, and the description itself (data, not instructions).
 type SuggestInput struct {
 	Text       string
 	Lang       string
-	Candidates []CandidateInfo
-	Rules      []corpus.Passage
+	Classes    []ClassLine      // the 45 sub-classes in code order
+	Scope      []corpus.Passage // the passages every scope clause rests on (what is not outsourcing)
+	Rules      []corpus.Passage // section 三
+	Candidates []CandidateInfo  // the best candidates, best first (up to promptCandidates)
+	Exclusions []corpus.Passage // retrieved exclusions that redirect, whatever class they belong to
+}
+
+// ClassLine is one sub-class of the list every prompt carries: code, name and the first sentence of
+// its definition.
+type ClassLine struct {
+	Code, Name, NameEN, Definition string
 }
 
 // CandidateInfo is one candidate class with its definition, typical businesses and exclusions.
@@ -233,6 +248,7 @@ func (e *Engine) newState(ctx context.Context, text string) (*state, error) {
 	}
 	st := newState(e.g, withoutInstructions(text), res)
 	st.lang = Lang(text)
+	st.raw = text
 	st.items = itemsBy(ctx, e.g, e.s)
 	st.skip = e.skip
 	return st, nil
@@ -301,23 +317,22 @@ func (e *Engine) classify(ctx context.Context, text string, onDelta func(string)
 	if err != nil {
 		return decision.Decision{}, err
 	}
-	res, lang := st.res, st.lang
+	// The offline engine's evidence is computed for every text: it is the suggestion without an LLM, and
+	// the rule layer's evidence with one.
+	if err := e.offline(ctx, st); err != nil {
+		return decision.Decision{}, err
+	}
 	engine := "offline"
 	if e.llm != nil {
-		sug, err := e.llm.Suggest(ctx, e.suggestInput(text, lang, res), onDelta)
+		sug, err := e.llm.Suggest(ctx, e.suggestInput(text, st), onDelta)
 		if err != nil {
 			e.lg.Warn("llm suggest failed", "err", err)
 			engine = fmt.Sprintf("offline (llm failed: %s)", shortErr(err))
-			if err := e.offline(ctx, st); err != nil {
-				return decision.Decision{}, err
-			}
 		} else {
 			engine = "llm:" + e.llm.Model()
 			st.usage = &decision.Usage{PromptTokens: sug.Usage.PromptTokens, CompletionTokens: sug.Usage.CompletionTokens}
 			st.llmSuggestion(sug)
 		}
-	} else if err := e.offline(ctx, st); err != nil {
-		return decision.Decision{}, err
 	}
 	st.applyRules()
 	d := st.decision()
@@ -400,25 +415,116 @@ func shortErr(err error) string {
 	return s
 }
 
-func (e *Engine) suggestInput(text, lang string, res retrieval.Result) SuggestInput {
-	in := SuggestInput{Text: text, Lang: lang}
-	for i, c := range res.Categories {
-		if i == 5 {
-			break
+// promptCandidates is how many candidates the LLM sees with their passages: on the coding index, the
+// scorer's ten best labels hold the right code far more often than five (TestRightLLMStaysRight measures it).
+const promptCandidates = 10
+
+// promptFull is how many of them show their typical businesses in full.
+const promptFull = 5
+
+func (e *Engine) suggestInput(text string, st *state) SuggestInput {
+	in := SuggestInput{Text: text, Lang: st.lang, Classes: e.classLines(), Scope: e.scopePassages(), Rules: e.rules()}
+	for _, code := range st.shortlist(promptCandidates) {
+		if code == decision.OUT {
+			continue
 		}
-		cl, _ := e.g.Class(c.Code)
-		ps := e.g.PassagesOf(c.Code)
+		cl, _ := e.g.Class(code)
+		ps := e.g.PassagesOf(code)
 		for _, p := range e.g.PassagesOf(cl.Parent) { // the middle class's exclusions bind its sub-classes too
 			if p.Kind == corpus.KindExclude {
 				ps = append(ps, p)
 			}
 		}
-		in.Candidates = append(in.Candidates, CandidateInfo{Class: cl, Score: c.Score, Passages: ps})
+		if len(in.Candidates) >= promptFull {
+			// Below the best promptFull, a candidate's typical businesses are shown by title only.
+			var short []corpus.Passage
+			for _, p := range ps {
+				if p.Kind == corpus.KindTypical {
+					p.Text = ""
+				}
+				short = append(short, p)
+			}
+			ps = short
+		}
+		in.Candidates = append(in.Candidates, CandidateInfo{Class: cl, Score: st.p(code), Passages: ps})
 	}
-	for _, p := range e.g.Passages {
-		if p.Kind == corpus.KindRule {
-			in.Rules = append(in.Rules, p)
+	seen := map[string]bool{}
+	for _, h := range st.res.Passages {
+		if p, ok := e.g.Passage(h.Ref); ok && p.Kind == corpus.KindExclude && len(p.Targets) > 0 && !seen[p.Ref] {
+			seen[p.Ref] = true
+			in.Exclusions = append(in.Exclusions, p)
 		}
 	}
 	return in
+}
+
+// shortlist is the n best labels: the scorer's, else the retrieval's categories.
+func (s *state) shortlist(n int) []string {
+	var out []string
+	for _, lp := range s.probs {
+		out = append(out, lp.Code)
+	}
+	if s.probs == nil {
+		for _, c := range s.res.Categories {
+			out = append(out, c.Code)
+		}
+	}
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// classLines lists the 45 sub-classes with the first sentence of each definition.
+func (e *Engine) classLines() []ClassLine {
+	var out []ClassLine
+	for _, c := range e.g.Subclasses() {
+		def := ""
+		if p, ok := e.g.Passage(c.Code + ".def"); ok {
+			def = firstSentence(p.Text)
+		}
+		out = append(out, ClassLine{Code: c.Code, Name: c.Name, NameEN: c.NameEN, Definition: def})
+	}
+	return out
+}
+
+// firstSentence is a definition's first sentence without the boilerplate every definition opens with
+// ("指服务提供商根据客户需求"), clipped to 40 characters.
+func firstSentence(text string) string {
+	if i := strings.IndexAny(text, "。；"); i > 0 {
+		text = text[:i]
+	}
+	for _, p := range []string{"指服务提供商根据客户需求", "指服务提供商根据客户的需求", "指"} {
+		if t, ok := strings.CutPrefix(text, p); ok {
+			text = t
+			break
+		}
+	}
+	return clip(text, 40)
+}
+
+// scopePassages are the passages the scope clauses rest on, each once, in clause order.
+func (e *Engine) scopePassages() []corpus.Passage {
+	l := refList{g: e.g}
+	for _, c := range scopeClauses {
+		for _, r := range c.Refs {
+			l.add(r)
+		}
+	}
+	out := make([]corpus.Passage, 0, len(l.refs))
+	for _, r := range l.refs {
+		p, _ := e.g.Passage(r)
+		out = append(out, p)
+	}
+	return out
+}
+
+func (e *Engine) rules() []corpus.Passage {
+	var out []corpus.Passage
+	for _, p := range e.g.Passages {
+		if p.Kind == corpus.KindRule {
+			out = append(out, p)
+		}
+	}
+	return out
 }

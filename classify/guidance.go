@@ -311,7 +311,7 @@ func (e *Engine) defined(c corpus.Class, lang string) string {
 	p, ok := e.g.Passage(c.Code + ".def")
 	def := ""
 	if ok {
-		def = firstSentence(p.Text)
+		def = upToStop(p.Text)
 	}
 	if lang == "en" {
 		return e.qa.msg("defined", lang, c.Code, c.NameEN, c.Name, "「"+def+"」")
@@ -332,11 +332,11 @@ func typicalName(p corpus.Passage) string {
 	if p.Title != "" {
 		return p.Title
 	}
-	return firstSentence(p.Text)
+	return upToStop(p.Text)
 }
 
-// firstSentence is the text up to its first full stop or semicolon.
-func firstSentence(s string) string {
+// upToStop is the text up to its first full stop or semicolon: a definition's first sentence, whole.
+func upToStop(s string) string {
 	if i := strings.IndexAny(s, "。；"); i >= 0 {
 		return s[:i]
 	}

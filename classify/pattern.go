@@ -19,10 +19,12 @@ import (
 // The regular expression is compiled on first use: with the prefilter in front, many patterns never
 // run on a given process's texts, and compiling all of them was most of a cold start's set-up.
 type pat struct {
-	src  string
-	need []string // lower-case; nil: no such set is known and the expression always runs
-	once sync.Once
-	re   *regexp.Regexp
+	src   string
+	need  []string // lower-case; nil: no such set is known and the expression always runs
+	plain []string // the literals of need without ASCII letters, looked for in a text as it is
+	cased []string // the others, looked for in the text with its ASCII letters lower-cased
+	once  sync.Once
+	re    *regexp.Regexp
 }
 
 // maxNeed bounds the literals a prefilter may hold: beyond it, checking them costs about as much as
@@ -39,6 +41,13 @@ func newPat(src string) *pat {
 	}
 	if set, ok := required(tree.Simplify()); ok && len(set) <= maxNeed {
 		p.need = set
+		for _, n := range set {
+			if hasASCIILetter(n) {
+				p.cased = append(p.cased, n)
+			} else {
+				p.plain = append(p.plain, n)
+			}
+		}
 	}
 	return p
 }
@@ -182,13 +191,32 @@ func shortest(set []string) int {
 }
 
 // possible reports whether s may match: it holds one of the required literals (or none are known).
+// Literals without ASCII letters are looked for in s as it is; the others in s with its ASCII letters
+// lower-cased, made only when such a literal is left to look for.
 func (p *pat) possible(s string) bool {
 	if p.need == nil || strings.ContainsAny(s, "\u212a\u017f") {
 		return true
 	}
-	ls := lowerASCII(s)
-	for _, n := range p.need {
-		if strings.Contains(ls, n) {
+	for _, n := range p.plain {
+		if strings.Contains(s, n) {
+			return true
+		}
+	}
+	if len(p.cased) == 0 {
+		return false
+	}
+	lower := lowerASCII(s)
+	for _, n := range p.cased {
+		if strings.Contains(lower, n) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasASCIILetter(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c >= 'a' && c <= 'z' {
 			return true
 		}
 	}

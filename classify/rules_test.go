@@ -812,18 +812,23 @@ func TestLLMSuggestionValidity(t *testing.T) {
 	}
 }
 
-// TestLLMSuggestionEvidence: an LLM code with no support against a strong offline answer is flagged and
-// the offline code kept (rule 5, evidence).
+// TestLLMSuggestionEvidence: an LLM code the evidence does not rank first, with no clause deciding, is
+// kept (the clauses decide, not the offline engine), flagged at lower confidence, with the alternative named.
 func TestLLMSuggestionEvidence(t *testing.T) {
 	s := ruleState(t, "为银行开发手机银行APP")
+	s.offlineSuggestion()
 	s.llmSuggestion(Suggestion{Code: "K39", Reason: "研发", Confidence: 0.99, HasConf: true})
+	s.applyRules()
 	got, _ := findCheck(s.checks, "evidence", "flagged")
 	want := decision.Check{Rule: "evidence", Status: "flagged", From: "K39", To: "I11", Detail: got.Detail}
 	if df := diff(got, want); df != "" {
 		t.Errorf("evidence check (-want +got):\n%s", df)
 	}
-	if s.code != "I11" || s.conf > 0.35 {
-		t.Errorf("code %q confidence %v, want I11 with confidence ≤ 0.35", s.code, s.conf)
+	if s.code != "K39" || s.conf > 0.5 {
+		t.Errorf("code %q confidence %v, want K39 with confidence ≤ 0.5", s.code, s.conf)
+	}
+	if d := s.decision(); len(d.Candidates) < 2 || d.Candidates[0].Code != "K39" || !slices.ContainsFunc(d.Candidates, func(c decision.Candidate) bool { return c.Code == "I11" }) {
+		t.Errorf("candidates %+v, want K39 first and I11 named", d.Candidates)
 	}
 }
 

@@ -321,34 +321,12 @@ func (sc *scorer) rank(m *score.Model, rows [][]float64) []labelProb {
 }
 
 // scoredSuggestion is the offline engine's suggestion: the scorer's best label, its probability as the
-// confidence, the ranked labels as candidates, and the deciding neighbour's ref cited.
+// confidence, the ranked labels as candidates (and as evidence for the rule layer), and the nearest
+// coding-index entry of the chosen label, whose deciding passage is cited.
 func (s *state) scoredSuggestion(ranked []labelProb, ev evidence) {
-	s.probs = ranked
+	s.probs, s.nbrs = ranked, ev.nbrs
 	s.code, s.conf = ranked[0].Code, ranked[0].P
-	// The passage that decided the nearest entry of the chosen label is the evidence to cite.
-	for _, n := range ev.nbrs {
-		if n.Code == s.code {
-			s.entryRef = n.Ref
-			break
-		}
-	}
-	if s.informative == 0 || (s.informative == 1 && s.conf < threshold("thin_min_p")) {
-		// Too little is said to classify: the clarifying rule asks what the service is.
-		s.check(decision.Check{Rule: "clarify", Status: "flagged", From: s.code,
-			Detail: fmt.Sprintf("the text has %d informative word(s): no service is described", s.informative)})
-		s.code = ""
-		return
-	}
-	if s.code == decision.OUT {
-		if c, ok := s.scopeMatch(); ok {
-			s.check(decision.Check{Rule: "scope", Status: "out", To: decision.OUT, Ref: c.Refs[0], Detail: c.Name})
-			s.cite(c.Refs...)
-		} else if s.entryRef != "" {
-			s.cite(s.entryRef)
-		}
-		s.fixed = true
-		s.reason = s.outReason()
-	}
+	s.entryRef = s.nearestRef(s.code)
 }
 
 // outReason explains an OUT decision from the clause cited first.

@@ -42,6 +42,10 @@ var rules = []rule{
 		return in(f.pkg, "fenlei/bot/web") || f.pkg == "fenlei/bot/discord" || (f.test && in(f.pkg, "fenlei/bot"))
 	}, "fenlei/bot/web, fenlei/bot/discord (discordgo's gateway transport, for its close codes), and test files under bot/"},
 	{"github.com/chromedp/", func(f file) bool { return f.test && in(f.pkg, "fenlei/bot") }, "test files under bot/"},
+	// llm is transport only: the classifier owns its prompts, reply schema and parsing, and the arrow
+	// points from classify to llm, never back.
+	{"fenlei/classify", func(f file) bool { return !in(f.pkg, "fenlei/llm") }, "any package but fenlei/llm"},
+	{"fenlei/prompts", func(f file) bool { return !in(f.pkg, "fenlei/llm") }, "any package but fenlei/llm"},
 	{"github.com/jackc/pgx/", func(f file) bool { return in(f.pkg, "fenlei/store") }, "fenlei/store"},
 	{"modernc.org/sqlite", func(f file) bool { return in(f.pkg, "fenlei/store") }, "fenlei/store"},
 	{"github.com/pressly/goose/", func(f file) bool { return f.pkg == "fenlei/store" }, "fenlei/store"},
@@ -235,6 +239,9 @@ func TestCheck(t *testing.T) {
 	}{
 		{"openai in llm", file{pkg: "fenlei/llm", src: []byte("package llm\nimport openai \"github.com/sashabaranov/go-openai\"\n")}, 0},
 		{"openai in classify", file{pkg: "fenlei/classify", src: []byte("package classify\nimport _ \"github.com/sashabaranov/go-openai\"\n")}, 1},
+		{"classify in llm", file{pkg: "fenlei/llm", src: []byte("package llm\nimport _ \"fenlei/classify\"\n")}, 1},
+		{"classify in llm test", file{pkg: "fenlei/llm", test: true, src: []byte("package llm\nimport _ \"fenlei/classify\"\n")}, 1},
+		{"llm in classify", file{pkg: "fenlei/classify", src: []byte("package classify\nimport _ \"fenlei/llm\"\n")}, 0},
 		{"openai in a test of bot", file{pkg: "fenlei/bot", test: true, src: []byte("package bot\nimport _ \"github.com/sashabaranov/go-openai\"\n")}, 1},
 		{"bleve sub-package in eval", file{pkg: "fenlei/eval", src: []byte("package eval\nimport _ \"github.com/blevesearch/bleve/v2/search/query\"\n")}, 1},
 		{"bleve in retrieval", file{pkg: "fenlei/retrieval", src: []byte("package retrieval\nimport _ \"github.com/blevesearch/bleve/v2\"\n")}, 0},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"time"
 
@@ -14,12 +15,63 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 )
 
-// Complete makes one chat completion of the system and user messages (system may be empty) and
-// returns the reply. A reply that is not the JSON asked for is not an error here: that is for
-// ParseSuggestion to judge. Errors are *Error.
+// Chat makes one chat completion of r: streamed when r.OnDelta is set. A 400 that names the response
+// format steps the client down to the next format (json_schema → json_object → none) and the call goes
+// on in it. A reply that is not the JSON asked for is not an error here: the caller judges it.
+// Errors are *Error.
+func (c *Client) Chat(ctx context.Context, r Request) (Reply, error) {
+	for {
+		i := c.format.Load()
+		reply, err := c.chat(ctx, r, formats[i])
+		var e *Error
+		if err == nil || !errors.As(err, &e) || !formatRejected(e) || int(i) == len(formats)-1 {
+			return reply, err
+		}
+		if c.format.CompareAndSwap(i, i+1) {
+			c.lg.Warn("llm response format rejected, stepping down", "model", c.model, "from", formats[i], "to", formats[i+1], "err", e.detail())
+		}
+	}
+}
+
+// formatRejected reports whether an error is a 400 that names the response format.
+func formatRejected(e *Error) bool {
+	if e.Status != http.StatusBadRequest {
+		return false
+	}
+	m := strings.ToLower(e.detail() + " " + e.Code)
+	for _, w := range []string{"response_format", "response format", "json_schema", "json_object", "json mode", "json_mode"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Client) chat(ctx context.Context, r Request, format string) (Reply, error) {
+	if r.OnDelta != nil {
+		return c.stream(ctx, r, format)
+	}
+	return c.complete(ctx, r, format)
+}
+
+// Complete makes one chat completion of the system and user messages (system may be empty), asking for
+// a JSON object. Errors are *Error.
 func (c *Client) Complete(ctx context.Context, system, user string) (Reply, error) {
+	return c.Chat(ctx, Request{System: system, User: user})
+}
+
+// Stream makes one streaming chat completion, calling onDelta (if not nil) with each piece of content
+// in order, and returns the whole reply. Errors are *Error.
+func (c *Client) Stream(ctx context.Context, system, user string, onDelta func(string)) (Reply, error) {
+	if onDelta == nil {
+		onDelta = func(string) {}
+	}
+	return c.Chat(ctx, Request{System: system, User: user, OnDelta: onDelta})
+}
+
+func (c *Client) complete(ctx context.Context, r Request, format string) (Reply, error) {
 	const op = "llm.Complete"
-	req := c.request(system, user, false)
+	req := c.request(r, format, false)
 	return c.retry(ctx, op, func(ctx context.Context) (Reply, error) {
 		resp, err := c.api.CreateChatCompletion(ctx, req)
 		if err != nil {
@@ -29,22 +81,26 @@ func (c *Client) Complete(ctx context.Context, system, user string) (Reply, erro
 			return Reply{}, errNoChoices
 		}
 		ch := resp.Choices[0]
-		return Reply{
+		reply := Reply{
 			Text:         ch.Message.Content,
 			Model:        c.modelOr(resp.Model),
 			Usage:        decision.Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens},
 			FinishReason: string(ch.FinishReason),
-		}, nil
+			Reasoning:    ch.Message.ReasoningContent,
+		}
+		if strings.TrimSpace(reply.Text) == "" {
+			return reply, errEmpty
+		}
+		return reply, nil
 	})
 }
 
-// Stream makes one streaming chat completion, calling onDelta (if not nil) with each piece of
-// content in order, and returns the whole reply. Usage is zero when the server does not report
-// it. An attempt is retried only if it failed before any content was delivered; after that the
-// error is returned with the partial reply. Errors are *Error.
-func (c *Client) Stream(ctx context.Context, system, user string, onDelta func(string)) (Reply, error) {
+// stream makes one streaming chat completion. Usage is zero when the server does not report it. An
+// attempt is retried only if it failed before any content was delivered; after that the error is
+// returned with the partial reply.
+func (c *Client) stream(ctx context.Context, r Request, format string) (Reply, error) {
 	const op = "llm.Stream"
-	req := c.request(system, user, true)
+	req := c.request(r, format, true)
 	return c.retry(ctx, op, func(ctx context.Context) (Reply, error) {
 		stream, err := c.api.CreateChatCompletionStream(ctx, req)
 		if err != nil {
@@ -52,8 +108,8 @@ func (c *Client) Stream(ctx context.Context, system, user string, onDelta func(s
 		}
 		defer stream.Close()
 		var (
-			text  strings.Builder
-			reply = Reply{Model: c.model}
+			text, thought strings.Builder
+			reply         = Reply{Model: c.model}
 		)
 		for {
 			chunk, err := stream.Recv()
@@ -61,7 +117,7 @@ func (c *Client) Stream(ctx context.Context, system, user string, onDelta func(s
 				break
 			}
 			if err != nil {
-				reply.Text = text.String()
+				reply.Text, reply.Reasoning = text.String(), thought.String()
 				if text.Len() > 0 {
 					err = noRetry{err}
 				}
@@ -80,17 +136,24 @@ func (c *Client) Stream(ctx context.Context, system, user string, onDelta func(s
 				if ch.FinishReason != "" && ch.FinishReason != openai.FinishReasonNull {
 					reply.FinishReason = string(ch.FinishReason)
 				}
+				if d := ch.Delta.ReasoningContent; d != "" {
+					thought.WriteString(d)
+					if r.OnReasoning != nil {
+						r.OnReasoning(d)
+					}
+				}
 				if d := ch.Delta.Content; d != "" {
 					text.WriteString(d)
-					if onDelta != nil {
-						onDelta(d)
-					}
+					r.OnDelta(d)
 				}
 			}
 		}
-		reply.Text = text.String()
+		reply.Text, reply.Reasoning = text.String(), thought.String()
 		if reply.FinishReason == "" {
 			c.lg.Warn("llm stream unfinished", "op", op, "model", reply.Model, "chars", text.Len())
+		}
+		if strings.TrimSpace(reply.Text) == "" {
+			return reply, errEmpty
 		}
 		return reply, nil
 	})
@@ -111,7 +174,12 @@ func (c *Client) retry(ctx context.Context, op string, call func(context.Context
 	start := time.Now()
 	for n := 0; ; n++ {
 		a := &attempt{}
-		reply, err := call(context.WithValue(ctx, attemptKey{}, a))
+		actx, acancel := context.WithTimeout(context.WithValue(ctx, attemptKey{}, a), c.attempt)
+		reply, err := call(actx)
+		if err != nil && actx.Err() != nil && ctx.Err() == nil {
+			err = attemptTimeout{err: err, after: c.attempt} // this attempt ran out of time, the call has more
+		}
+		acancel()
 		if err == nil {
 			c.lg.Debug("llm call", "op", op, "model", reply.Model, "attempts", n+1,
 				"prompt_tokens", reply.Usage.PromptTokens, "completion_tokens", reply.Usage.CompletionTokens,

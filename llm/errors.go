@@ -65,6 +65,17 @@ type noRetry struct{ err error }
 func (n noRetry) Error() string { return n.err.Error() }
 func (n noRetry) Unwrap() error { return n.err }
 
+// attemptTimeout is the error of an attempt that ran out of its AttemptTimeout.
+type attemptTimeout struct {
+	err   error
+	after time.Duration
+}
+
+func (a attemptTimeout) Error() string {
+	return fmt.Sprintf("attempt timed out after %v: %v", a.after, a.err)
+}
+func (a attemptTimeout) Unwrap() error { return a.err }
+
 // classify turns the error of one attempt into an *Error. ctx is the call's context.
 func classify(ctx context.Context, op string, err error) *Error {
 	e := &Error{Op: op, Err: err}
@@ -82,6 +93,7 @@ func classify(ctx context.Context, op string, err error) *Error {
 	var apiErr *openai.APIError
 	var reqErr *openai.RequestError
 	var netErr net.Error
+	var at attemptTimeout
 	switch {
 	case errors.As(err, &apiErr):
 		e.Status = apiErr.HTTPStatusCode
@@ -92,6 +104,14 @@ func classify(ctx context.Context, op string, err error) *Error {
 		e.Status = reqErr.HTTPStatusCode
 		e.Retryable = retryable(e.Status, "", "")
 		e.msg = http.StatusText(e.Status) // the body may be a proxy's HTML page
+	case errors.As(err, &at):
+		e.Retryable = true
+		e.Code = "attempt_timeout"
+		e.msg = fmt.Sprintf("an attempt timed out after %v", at.after)
+	case errors.Is(err, errEmpty):
+		e.Retryable = true // retried as it is: there is nothing to repair
+		e.Code = "empty_reply"
+		e.msg = errEmpty.Error()
 	case errors.As(err, &netErr) && netErr.Timeout():
 		e.Retryable = true // this attempt timed out (http.Client.Timeout, dial timeout), the call has time left
 	}
@@ -130,19 +150,20 @@ func retryable(status int, code, typ string) bool {
 
 // Backoff parameters.
 const (
-	baseBackoff   = 500 * time.Millisecond
+	baseBackoff   = time.Second
 	maxBackoff    = 8 * time.Second
 	maxRetryAfter = 30 * time.Second
 )
 
-// backoff is the wait before retry number n (0-based): base·2ⁿ capped at maxBackoff, plus up to
-// a quarter of jitter from jitter (a value in [0,1)).
+// backoff is the wait before retry number n (0-based): base·2ⁿ capped at maxBackoff, times a jitter
+// factor between 1/2 and 3/2 from jitter (a value in [0,1)), so that clients that failed together do
+// not retry together.
 func backoff(n int, jitter float64) time.Duration {
 	d := maxBackoff
 	if n < 5 {
 		d = min(baseBackoff<<n, maxBackoff)
 	}
-	return d + time.Duration(jitter*float64(d)/4)
+	return time.Duration(float64(d) * (0.5 + jitter))
 }
 
 // retryAfter reads the wait a server asks for: Retry-After-Ms (OpenAI), else Retry-After in

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +16,9 @@ import (
 	"fenlei/decision"
 	"fenlei/llm/llmtest"
 )
+
+// testSchema is a reply schema as a caller would send it.
+var testSchema = &Schema{Name: "suggestion", JSON: json.RawMessage(`{"type": "object", "properties": {"code": {"type": "string"}, "reason": {"type": "string"}, "confidence": {"type": "number"}, "citations": {"type": "array"}}, "required": ["code", "reason"]}`)}
 
 const goodJSON = `{"code": "I11", "reason": "定制开发软件属于软件研发服务", "confidence": 0.82, "citations": ["I11.def"]}`
 
@@ -119,13 +121,6 @@ func TestCompleteRightAnswer(t *testing.T) {
 	want := Reply{Text: goodJSON, Model: "deepseek-chat-v3", Usage: decision.Usage{PromptTokens: 321, CompletionTokens: 45}, FinishReason: "stop"}
 	if got != want {
 		t.Errorf("Complete = %+v, want %+v", got, want)
-	}
-	s, err := ParseSuggestion(got.Text)
-	if err != nil {
-		t.Fatalf("ParseSuggestion: %v", err)
-	}
-	if s.Code != "I11" || s.Confidence != 0.82 || !slices.Equal(s.Citations, []string{"I11.def"}) {
-		t.Errorf("suggestion = %+v", s)
 	}
 
 	reqs := f.srv.Requests()
@@ -241,8 +236,8 @@ func TestCompleteRequestOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t, nil, tt.mod)
-			if _, err := f.c.Complete(t.Context(), tt.system, "数据标注服务"); err != nil {
-				t.Fatalf("Complete: %v", err)
+			if _, err := f.c.Chat(t.Context(), Request{System: tt.system, User: "数据标注服务", Schema: testSchema}); err != nil {
+				t.Fatalf("Chat: %v", err)
 			}
 			reqs := f.srv.Requests()
 			if len(reqs) != 1 {
@@ -270,9 +265,6 @@ func TestStream(t *testing.T) {
 	want := Reply{Text: strings.Join(chunks, ""), Model: "deepseek-chat", Usage: decision.Usage{PromptTokens: 50, CompletionTokens: 7}, FinishReason: "stop"}
 	if got != want {
 		t.Errorf("Stream = %+v, want %+v", got, want)
-	}
-	if _, err := ParseSuggestion(got.Text); err != nil {
-		t.Errorf("ParseSuggestion: %v", err)
 	}
 	r := f.srv.Requests()[0]
 	if !r.Stream || r.StreamOptions == nil || !r.StreamOptions.IncludeUsage {
@@ -338,26 +330,6 @@ func TestProseInsteadOfJSON(t *testing.T) {
 	if got.Text != prose {
 		t.Errorf("text = %q, want %q", got.Text, prose)
 	}
-	if _, err := ParseSuggestion(got.Text); !errors.Is(err, ErrNoJSON) {
-		t.Errorf("ParseSuggestion err = %v, want ErrNoJSON", err)
-	}
-}
-
-func TestFencedJSONRepaired(t *testing.T) {
-	const fenced = "好的，结果如下：\n```json\n{\n  \"code\": \"i 11\",\n  \"reason\": \"定制开发\",\n  \"citations\": [\"I11.def\",],\n}\n```\n希望有帮助。"
-	f := setup(t, func(llmtest.Request, int) llmtest.Response { return llmtest.Reply(fenced) }, nil)
-	got, err := f.c.Complete(t.Context(), "", "u")
-	if err != nil {
-		t.Fatalf("Complete: %v", err)
-	}
-	s, err := ParseSuggestion(got.Text)
-	if err != nil {
-		t.Fatalf("ParseSuggestion: %v", err)
-	}
-	want := Suggestion{Code: "I11", Reason: "定制开发", Citations: []string{"I11.def"}}
-	if !reflect.DeepEqual(s, want) {
-		t.Errorf("ParseSuggestion = %+v, want %+v", s, want)
-	}
 }
 
 func TestRetryAfterThenSuccess(t *testing.T) {
@@ -399,9 +371,9 @@ func TestServerErrorAlways(t *testing.T) {
 		t.Fatalf("sleeps = %v, want 2", got)
 	}
 	for i, d := range got {
-		lo := baseBackoff << i
-		if d < lo || d > lo+lo/4 {
-			t.Errorf("sleep %d = %v, want exponential backoff in [%v, %v]", i, d, lo, lo+lo/4)
+		lo, hi := (baseBackoff<<i)/2, (baseBackoff<<i)*3/2
+		if d < lo || d > hi {
+			t.Errorf("sleep %d = %v, want exponential backoff with jitter in [%v, %v]", i, d, lo, hi)
 		}
 	}
 	if n := f.logs.count("llm retry"); n != 2 {
@@ -622,8 +594,9 @@ func TestNew(t *testing.T) {
 				if err != nil {
 					t.Fatalf("New: %v", err)
 				}
-				if c.Model() != strings.TrimSpace(tt.cfg.Model) || c.timeout != DefaultTimeout || c.maxRetries != DefaultMaxRetries {
-					t.Errorf("client = model %q, timeout %v, retries %d; want defaults", c.Model(), c.timeout, c.maxRetries)
+				p := profiles[c.Provider()]
+				if c.Model() != strings.TrimSpace(tt.cfg.Model) || c.timeout != p.timeout || c.attempt != p.attempt || c.maxRetries != DefaultMaxRetries {
+					t.Errorf("client = model %q, timeout %v, attempt %v, retries %d; want the %s profile's and defaults", c.Model(), c.timeout, c.attempt, c.maxRetries, c.Provider())
 				}
 				return
 			}
@@ -675,10 +648,12 @@ func TestBackoff(t *testing.T) {
 		want   time.Duration
 	}{
 		{0, 0, 500 * time.Millisecond},
-		{1, 0, time.Second},
-		{2, 0.5, 2*time.Second + 250*time.Millisecond},
-		{4, 0, maxBackoff},
-		{60, 0, maxBackoff},
+		{0, 0.5, time.Second},
+		{1, 0.5, 2 * time.Second},
+		{2, 0.75, 5 * time.Second},
+		{3, 0.75, 10 * time.Second},
+		{4, 0.5, maxBackoff},
+		{60, 0, maxBackoff / 2},
 	}
 	for _, tt := range tests {
 		if got := backoff(tt.n, tt.jitter); got != tt.want {

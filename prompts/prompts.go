@@ -5,12 +5,14 @@
 // rewrites them).
 //
 // It promises:
-//   - The system prompt of Classify does not depend on the data: it is the same bytes for every
-//     request, so nothing in a description can change it, and providers can cache it.
+//   - The system prompt of Classify holds only the fixed part (instructions, the 45-class list, the
+//     scope clauses, the section 三 rules): it is the same bytes for every request of the same
+//     guidance, so nothing in a description can change it, and providers' prompt caches hit. It
+//     comes first; the user prompt holds what depends on the description.
 //   - The description is placed last in the user prompt, between the lines <<<DESCRIPTION and
 //     DESCRIPTION>>>, and any run of three or more angle brackets inside it is neutralised, so a
 //     description cannot close the block early or open a new one.
-//   - Both prompts ask for the JSON object that llm.ParseSuggestion reads and contain the word JSON
+//   - Both prompts ask for the JSON object that the classifier's reply parser reads and contain the word JSON
 //     (OpenAI's json_object mode requires it).
 //
 // Nothing here is HTML-escaped: text/template writes the guidance's quotes and the description as
@@ -46,10 +48,28 @@ type ClassifyData struct {
 	Lang string
 	// Text is the user's description: data, never instructions.
 	Text string
-	// Candidates are the retrieved sub-classes, best first.
-	Candidates []Candidate
-	// Rules are the section 三 clauses (mixed and product-sale contracts).
+	// Classes are the 45 sub-classes (fixed part).
+	Classes []ClassLine
+	// Scope are the clauses that put activities outside service outsourcing (fixed part).
+	Scope []Clause
+	// Rules are the section 三 clauses (mixed and product-sale contracts; fixed part).
 	Rules []Clause
+	// Candidates are the best candidate sub-classes, best first.
+	Candidates []Candidate
+	// Exclusions are retrieved redirecting exclusions not already shown with a candidate.
+	Exclusions []Clause
+}
+
+// ClassLine is one sub-class of the class list.
+type ClassLine struct {
+	Code, Name, Definition string
+}
+
+// fixedView is what the system template sees: the fixed part only.
+type fixedView struct {
+	Classes []ClassLine
+	Scope   []Clause
+	Rules   []Clause
 }
 
 // Candidate is one candidate sub-class with its clauses from the guidance.
@@ -81,7 +101,7 @@ type classifyView struct {
 // Classify renders the system and user prompts of one classification.
 func Classify(data ClassifyData) (system, user string, err error) {
 	const op = "prompts.Classify"
-	if system, err = render("classify_system.tmpl", nil); err != nil {
+	if system, err = render("classify_system.tmpl", fixedView{Classes: data.Classes, Scope: data.Scope, Rules: data.Rules}); err != nil {
 		return "", "", fmt.Errorf("%s: %w", op, err)
 	}
 	v := classifyView{

@@ -110,6 +110,7 @@ func (m *NB) Posterior(tokens []string, exclude string) []float64 {
 	}
 	ll := make([]float64, n)
 	c := make([]float64, n)
+	logAlpha := math.Log(0 + m.Alpha) // a label that never used the token: most labels, for most tokens
 	seen := 0
 	for _, t := range tokens {
 		clear(c)
@@ -118,7 +119,11 @@ func (m *NB) Posterior(tokens []string, exclude string) []float64 {
 		}
 		seen++
 		for l := 0; l < n; l++ {
-			ll[l] += math.Log(c[l]+m.Alpha) - denom[l]
+			if c[l] == 0 {
+				ll[l] += logAlpha - denom[l]
+			} else {
+				ll[l] += math.Log(c[l]+m.Alpha) - denom[l]
+			}
 		}
 	}
 	lp := make([]float64, n)

@@ -117,12 +117,11 @@ func (a *App) load() error {
 		cfg.SkipRules = strings.Split(a.cfg.Skip, ",")
 	}
 	if a.cfg.LLMURL != "" {
-		c, err := llm.New(llm.Config{URL: a.cfg.LLMURL, Model: a.cfg.LLMModel, Key: a.cfg.LLMKey,
-			Timeout: a.cfg.LLMTimeout, ResponseFormat: a.cfg.LLMFormat, Logger: a.lg})
+		c, err := a.llmClient()
 		if err != nil {
 			return err
 		}
-		cfg.Suggester = llm.NewSuggester(c, a.lg)
+		cfg.Suggester = classify.NewLLM(c, c.Model(), a.lg)
 	}
 	eng, err := classify.New(cfg)
 	if err != nil {
@@ -613,4 +612,14 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// llmClient is the configured LLM client.
+func (a *App) llmClient() (*llm.Client, error) {
+	prov, err := llm.ParseProvider(a.cfg.LLMProvider)
+	if err != nil {
+		return nil, err
+	}
+	return llm.New(llm.Config{URL: a.cfg.LLMURL, Model: a.cfg.LLMModel, Key: a.cfg.LLMKey, Provider: prov,
+		Timeout: a.cfg.LLMTimeout, ResponseFormat: a.cfg.LLMFormat, Logger: a.lg})
 }

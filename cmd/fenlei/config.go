@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fenlei/llm"
 	"flag"
 	"fmt"
 	"net/url"
@@ -18,6 +19,7 @@ type Config struct {
 	LLMURL, LLMModel, LLMKey string
 	LLMTimeout               time.Duration
 	LLMFormat                string
+	LLMProvider              string
 
 	Addr           string
 	AllowedOrigins string
@@ -66,8 +68,9 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 	fs.StringVar(&c.LLMURL, "llm-url", getenv("FENLEI_LLM_URL"), "OpenAI-compatible base URL incl. version path (unset: offline)")
 	fs.StringVar(&c.LLMModel, "llm-model", getenv("FENLEI_LLM_MODEL"), "LLM model name")
 	fs.StringVar(&c.LLMKey, "llm-key", key, "LLM API key")
-	fs.DurationVar(&c.LLMTimeout, "llm-timeout", 30*time.Second, "per-call LLM timeout")
-	fs.StringVar(&c.LLMFormat, "llm-format", "json_object", "response_format: json_object, json_schema or none")
+	fs.DurationVar(&c.LLMTimeout, "llm-timeout", 0, "LLM call timeout, retries included (default: the provider profile's)")
+	fs.StringVar(&c.LLMFormat, "llm-format", getenv("FENLEI_LLM_FORMAT"), "response_format: json_schema, json_object or none (default: the provider profile's)")
+	fs.StringVar(&c.LLMProvider, "llm-provider", getenv("FENLEI_LLM_PROVIDER"), "provider profile: openai, deepseek, qwen, ollama, reasoning (default: guessed from the URL and model)")
 	switch cmd {
 	case "ask", "search", "categories":
 		fs.BoolVar(&c.JSON, "json", false, "print JSON")
@@ -138,9 +141,12 @@ func (c *Config) validate() error {
 		return err
 	}
 	switch c.LLMFormat {
-	case "json_object", "json_schema", "none":
+	case "", "json_object", "json_schema", "none":
 	default:
 		return fmt.Errorf("--llm-format %q: want json_object, json_schema or none", c.LLMFormat)
+	}
+	if _, err := llm.ParseProvider(c.LLMProvider); err != nil {
+		return fmt.Errorf("FENLEI_LLM_PROVIDER: %w", err)
 	}
 	return nil
 }

@@ -72,26 +72,28 @@ func TestLLMAsk(t *testing.T) {
 		wantCheck  string // "rule/status" of a check the rule layer must record
 	}{
 		{name: "llm answers", reply: llmtest.Reply(`{"code":"I11","reason":"移动应用软件开发"}`),
-			wantEngine: "llm:fake-model", wantCode: "I11", wantFormat: "json_object"},
+			wantEngine: "llm:fake-model", wantCode: "I11", wantFormat: "json_schema"},
 		{name: "llm answers with confidence and citations",
 			reply:      llmtest.Reply(`{"code":"I11","reason":"APP","confidence":0.9,"citations":["I11.typical.4","编造的引文，不在指引里"]}`),
-			wantEngine: "llm:fake-model", wantCode: "I11", wantFormat: "json_object", wantCheck: "citation/dropped"},
-		{name: "json_schema format", reply: llmtest.Reply(`{"code":"I11","reason":"APP"}`),
-			args: []string{"--llm-format", "json_schema"}, wantEngine: "llm:fake-model", wantCode: "I11", wantFormat: "json_schema"},
+			wantEngine: "llm:fake-model", wantCode: "I11", wantFormat: "json_schema", wantCheck: "citation/dropped"},
+		{name: "json_object format", reply: llmtest.Reply(`{"code":"I11","reason":"APP"}`),
+			args: []string{"--llm-format", "json_object"}, wantEngine: "llm:fake-model", wantCode: "I11", wantFormat: "json_object"},
+		{name: "deepseek profile", reply: llmtest.Reply(`{"code":"I11","reason":"APP"}`),
+			args: []string{"--llm-provider", "deepseek"}, wantEngine: "llm:fake-model", wantCode: "I11", wantFormat: "json_object"},
 		{name: "no format", reply: llmtest.Reply(`{"code":"I11","reason":"APP"}`),
 			args: []string{"--llm-format", "none"}, wantEngine: "llm:fake-model", wantCode: "I11"},
 		{name: "model flag overrides env", reply: llmtest.Reply(`{"code":"I11","reason":"APP"}`),
-			args: []string{"--llm-model", "other-model"}, wantEngine: "llm:other-model", wantCode: "I11", wantFormat: "json_object"},
+			args: []string{"--llm-model", "other-model"}, wantEngine: "llm:other-model", wantCode: "I11", wantFormat: "json_schema"},
 		{name: "server error falls back", reply: llmtest.Fail(500, "server_error"),
-			args: []string{"--llm-timeout", "5s"}, wantEngine: "offline (llm failed…", wantCode: "I11", wantFormat: "json_object"},
+			args: []string{"--llm-timeout", "5s"}, wantEngine: "offline (llm failed…", wantCode: "I11", wantFormat: "json_schema"},
 		{name: "bad request falls back", reply: llmtest.Fail(400, "invalid_request_error"),
-			wantEngine: "offline (llm failed…", wantCode: "I11", wantFormat: "json_object"},
+			wantEngine: "offline (llm failed…", wantCode: "I11", wantFormat: "json_schema"},
 		{name: "html error page falls back", reply: llmtest.Response{Status: 502, RawBody: "<html>bad gateway</html>"},
-			args: []string{"--llm-timeout", "5s"}, wantEngine: "offline (llm failed…", wantCode: "I11", wantFormat: "json_object"},
+			args: []string{"--llm-timeout", "5s"}, wantEngine: "offline (llm failed…", wantCode: "I11", wantFormat: "json_schema"},
 		{name: "code outside the set", reply: llmtest.Reply(`{"code":"Z99","reason":"made up"}`),
-			wantEngine: "llm:fake-model", wantCode: "I11", wantFormat: "json_object", wantCheck: "validity/rejected"},
+			wantEngine: "llm:fake-model", wantCode: "I11", wantFormat: "json_schema", wantCheck: "validity/rejected"},
 		{name: "not JSON", reply: llmtest.Reply(`I think it is I11.`),
-			wantEngine: "offline (llm failed…", wantCode: "I11", wantFormat: "json_object"},
+			wantEngine: "offline (llm failed…", wantCode: "I11", wantFormat: "json_schema"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,5 +249,53 @@ func TestLLMEval(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n < 8 {
 		t.Errorf("%d LLM requests, want at least 8", n)
+	}
+}
+
+// TestLLMCheck: `fenlei llm check` tells in one command whether the endpoint, key, model and JSON mode
+// work, with the provider's own error message when they do not.
+func TestLLMCheck(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		h        llmtest.Handler
+		args     []string
+		wantErr  bool
+		wantOut  []string
+		provider string
+	}{
+		{name: "ok", h: llmtest.Sequence(llmtest.Reply(`{"code":"I11","reason":"定制软件"}`)),
+			wantOut: []string{"provider  openai", "format    json_schema", "result    ok: code I11"}},
+		{name: "deepseek steps down from json_schema", h: llmtest.DeepSeekFormat(llmtest.Reply(`{"code":"I11","reason":"ok"}`)),
+			args: []string{"--llm-format", "json_schema", "--llm-provider", "deepseek"}, wantOut: []string{"provider  deepseek", "format    json_object", "result    ok"}},
+		{name: "dashscope without the thinking switch", h: llmtest.DashScopeThinking(llmtest.Reply(`{"code":"I11","reason":"ok"}`)),
+			args: []string{"--llm-provider", "openai"}, wantErr: true, wantOut: []string{"result    FAILED: status 400"}},
+		{name: "dashscope with the qwen profile", h: llmtest.DashScopeThinking(llmtest.Reply(`{"code":"I11","reason":"ok"}`)),
+			args: []string{"--llm-provider", "qwen"}, wantOut: []string{"provider  qwen", "result    ok"}},
+		{name: "bad key", h: llmtest.Sequence(llmtest.Response{Status: 401, ErrorCode: "invalid_api_key", ErrorMessage: "Incorrect API key provided."}),
+			wantErr: true, wantOut: []string{"result    FAILED: status 401"}},
+		{name: "not JSON", h: llmtest.Sequence(llmtest.Reply("I think it is I11.")), wantErr: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := llmtest.NewServer(t, tt.h)
+			got := runFenlei(t, invocation{args: append(append([]string{"llm"}, tt.args...), "check"), env: llmEnv(srv, "FENLEI_LLM_KEY", "sk-secret-test")})
+			if (got.err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error: %v\nstdout: %s", got.err, tt.wantErr, got.stdout)
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(got.stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, got.stdout)
+				}
+			}
+			if tt.name == "dashscope without the thinking switch" && !strings.Contains(got.err.Error(), "enable_thinking must be set to false") {
+				t.Errorf("err = %v, want DashScope's own message", got.err)
+			}
+			if strings.Contains(got.stdout+got.stderr, "sk-secret-test") {
+				t.Error("the API key appears in the output")
+			}
+		})
+	}
+	got := runFenlei(t, invocation{args: []string{"llm", "check"}, env: map[string]string{}})
+	if got.err == nil || !strings.Contains(got.err.Error(), "FENLEI_LLM_URL") {
+		t.Errorf("without a URL: err = %v, want one naming FENLEI_LLM_URL", got.err)
 	}
 }

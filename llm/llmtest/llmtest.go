@@ -41,6 +41,9 @@ type Request struct {
 	Stream              bool            `json:"stream"`
 	StreamOptions       *StreamOptions  `json:"stream_options"`
 	ResponseFormat      *ResponseFormat `json:"response_format"`
+	// EnableThinking is DashScope's thinking switch (Qwen3 and other thinking models); nil when the
+	// client left it out.
+	EnableThinking *bool `json:"enable_thinking"`
 
 	Header http.Header `json:"-"` // the request headers (Authorization, Accept, ...)
 }
@@ -136,6 +139,12 @@ type Response struct {
 	// RawBody, when set, is sent verbatim (with Status) instead of any JSON: a proxy's HTML
 	// error page, a truncated body, a malformed event stream.
 	RawBody string
+	// ErrorBody, when set, is sent verbatim as application/json with Status: a provider's own
+	// error object (DashScope's 400, DeepSeek's), as that provider words it.
+	ErrorBody string
+	// Reasoning is a reasoning model's reasoning_content (DeepSeek): streamed in these pieces
+	// before the content, or sent whole in the message of a completion.
+	Reasoning []string
 	// RetryAfter is sent as the Retry-After header when not empty ("2" or an HTTP date).
 	RetryAfter string
 	// Delay holds the response back, simulating a hang. It ends early when the request's
@@ -258,6 +267,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	switch {
+	case resp.ErrorBody != "":
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, resp.ErrorBody)
 	case resp.RawBody != "":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
@@ -284,8 +297,9 @@ type (
 		TotalTokens      int `json:"total_tokens"`
 	}
 	wireMessage struct {
-		Role    string `json:"role"`
-		Content string `json:"content"`
+		Role             string `json:"role"`
+		Content          string `json:"content"`
+		ReasoningContent string `json:"reasoning_content,omitempty"`
 	}
 	wireChoice struct {
 		Index        int         `json:"index"`
@@ -303,8 +317,9 @@ type (
 		SystemFingerprint string       `json:"system_fingerprint"`
 	}
 	wireDelta struct {
-		Role    string `json:"role,omitempty"`
-		Content string `json:"content,omitempty"`
+		Role             string  `json:"role,omitempty"`
+		Content          *string `json:"content,omitempty"`
+		ReasoningContent *string `json:"reasoning_content,omitempty"`
 	}
 	wireChunkChoice struct {
 		Index        int       `json:"index"`
@@ -341,7 +356,7 @@ func (s *Server) complete(w http.ResponseWriter, req Request, resp Response, n, 
 		Created: created,
 		Model:   model(req, resp),
 		Choices: []wireChoice{{
-			Message:      wireMessage{Role: "assistant", Content: resp.Content},
+			Message:      wireMessage{Role: "assistant", Content: resp.Content, ReasoningContent: strings.Join(resp.Reasoning, "")},
 			FinishReason: finish(resp),
 		}},
 		Usage:             usage(resp),
@@ -393,8 +408,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, res
 	if pieces == nil {
 		pieces = split(resp.Content, 4)
 	}
+	for _, p := range resp.Reasoning {
+		// DeepSeek sends the reasoning first, with a null content.
+		if !send(chunk(wireDelta{ReasoningContent: &p}, nil)) {
+			return
+		}
+	}
 	for _, p := range pieces {
-		if !send(chunk(wireDelta{Content: p}, nil)) {
+		if !send(chunk(wireDelta{Content: &p}, nil)) {
 			return
 		}
 	}
@@ -486,3 +507,31 @@ func split(s string, n int) []string {
 	}
 	return out
 }
+
+// DashScopeThinking answers like DashScope's compatible mode with a Qwen3 thinking model: a call that is
+// not streamed and does not set enable_thinking to false gets DashScope's 400; others get ok.
+func DashScopeThinking(ok Response) Handler {
+	return func(req Request, _ int) Response {
+		if !req.Stream && (req.EnableThinking == nil || *req.EnableThinking) {
+			return Response{Status: http.StatusBadRequest, ErrorBody: DashScopeThinkingError}
+		}
+		return ok
+	}
+}
+
+// DashScopeThinkingError is the body DashScope answers to a non-streaming call with thinking on.
+const DashScopeThinkingError = `{"error":{"code":"invalid_parameter_error","param":null,"message":"parameter.enable_thinking must be set to false for non-streaming calls","type":"invalid_request_error"},"id":"chatcmpl-llmtest","request_id":"llmtest-1"}`
+
+// DeepSeekFormat answers like DeepSeek's API: a request asking for json_schema gets its 400; others get
+// ok.
+func DeepSeekFormat(ok Response) Handler {
+	return func(req Request, _ int) Response {
+		if req.ResponseFormat != nil && req.ResponseFormat.Type == "json_schema" {
+			return Response{Status: http.StatusBadRequest, ErrorBody: DeepSeekFormatError}
+		}
+		return ok
+	}
+}
+
+// DeepSeekFormatError is the body DeepSeek answers to response_format json_schema.
+const DeepSeekFormatError = `{"error":{"message":"This response_format type is unavailable now","type":"invalid_request_error","param":null,"code":"invalid_request_error"}}`

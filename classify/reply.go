@@ -1,4 +1,4 @@
-package llm
+package classify
 
 import (
 	"bytes"
@@ -13,9 +13,9 @@ import (
 	"unicode"
 )
 
-// Suggestion is the classifier's reading of an LLM reply: a code the rule layer will check, the
+// llmReply is the classifier's reading of an LLM reply: a code the rule layer will check, the
 // model's reason, and what it cited.
-type Suggestion struct {
+type llmReply struct {
 	Code          string  // normalized: trimmed, upper case, "I 11" → "I11"; not checked against the taxonomy
 	Reason        string  // as given
 	Confidence    float64 // in [0,1]; 0 when HasConfidence is false
@@ -23,14 +23,14 @@ type Suggestion struct {
 	Citations     []string // passage refs or quotes, trimmed, without empties or duplicates
 }
 
-// Errors of ParseSuggestion, wrapped; test with errors.Is.
+// Errors of parseReply, wrapped; test with errors.Is.
 var (
 	ErrNoJSON       = errors.New("no JSON object in the reply")
 	ErrMissingField = errors.New("reply lacks a required field")
 	ErrInvalidField = errors.New("reply field has the wrong type")
 )
 
-// ParseSuggestion reads the JSON object of a classifier reply. It needs "code" and "reason"
+// parseReply reads the JSON object of a classifier reply. It needs "code" and "reason"
 // strings ("reasoning" and "explanation" stand in for "reason", keys match case-insensitively);
 // "confidence" (a number, numeric string or percentage, clamped to [0,1]) and "citations" (strings,
 // or objects whose "ref" or else "quote" is taken) are optional and dropped when unreadable.
@@ -40,11 +40,11 @@ var (
 // in lower case, with spaces, full-width or followed by the class name. The first object that
 // has code and reason wins. Otherwise the error wraps ErrNoJSON (no complete object) or
 // ErrMissingField / ErrInvalidField (for the first object found).
-func ParseSuggestion(text string) (Suggestion, error) {
-	const op = "llm.ParseSuggestion"
+func parseReply(text string) (llmReply, error) {
+	const op = "classify.parseReply"
 	var first error
 	for obj := range objects(text, 1) {
-		s, err := decodeSuggestion(obj)
+		s, err := decodeReply(obj)
 		if err == nil {
 			return s, nil
 		}
@@ -55,10 +55,10 @@ func ParseSuggestion(text string) (Suggestion, error) {
 	if first == nil {
 		first = ErrNoJSON
 	}
-	return Suggestion{}, fmt.Errorf("%s: %w", op, first)
+	return llmReply{}, fmt.Errorf("%s: %w", op, first)
 }
 
-// maxStarts bounds how many '{' ParseSuggestion tries as the start of an object, so that a
+// maxStarts bounds how many '{' parseReply tries as the start of an object, so that a
 // hostile reply costs O(maxStarts·len) at most.
 const maxStarts = 64
 
@@ -136,23 +136,15 @@ func object(b []byte) (map[string]json.RawMessage, bool) {
 // strings, or -1 if it does not close.
 func balanced(b []byte) int {
 	depth := 0
-	inStr, esc := false, false
+	var js jsonStrings
 	for i, c := range b {
-		switch {
-		case inStr:
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-		case c == '"':
-			inStr = true
-		case c == '{':
+		if js.in(c) {
+			continue
+		}
+		switch c {
+		case '{':
 			depth++
-		case c == '}':
+		case '}':
 			depth--
 			if depth == 0 {
 				return i + 1
@@ -162,29 +154,34 @@ func balanced(b []byte) int {
 	return -1
 }
 
+// jsonStrings follows JSON text byte by byte and tells the bytes of its strings from the rest.
+type jsonStrings struct{ inStr, esc bool }
+
+// in reports whether c, the next byte, belongs to a string (its quotes included).
+func (j *jsonStrings) in(c byte) bool {
+	if j.inStr {
+		switch {
+		case j.esc:
+			j.esc = false
+		case c == '\\':
+			j.esc = true
+		case c == '"':
+			j.inStr = false
+		}
+		return true
+	}
+	j.inStr = c == '"'
+	return j.inStr
+}
+
 // dropTrailingCommas removes commas (outside strings) that are followed only by white space and
 // a closing } or ]. It reports whether it removed any.
 func dropTrailingCommas(b []byte) ([]byte, bool) {
 	out := make([]byte, 0, len(b))
-	inStr, esc, changed := false, false, false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-			out = append(out, c)
-			continue
-		}
-		if c == '"' {
-			inStr = true
-		}
-		if c == ',' {
+	changed := false
+	var js jsonStrings
+	for i, c := range b {
+		if !js.in(c) && c == ',' {
 			j := i + 1
 			for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\n' || b[j] == '\r') {
 				j++
@@ -199,9 +196,9 @@ func dropTrailingCommas(b []byte) ([]byte, bool) {
 	return out, changed
 }
 
-// decodeSuggestion reads a Suggestion from one JSON object.
-func decodeSuggestion(m map[string]json.RawMessage) (Suggestion, error) {
-	var s Suggestion
+// decodeReply reads a llmReply from one JSON object.
+func decodeReply(m map[string]json.RawMessage) (llmReply, error) {
+	var s llmReply
 	code, err := stringField(m, "code")
 	if err != nil {
 		return s, err
@@ -210,13 +207,13 @@ func decodeSuggestion(m map[string]json.RawMessage) (Suggestion, error) {
 	if err != nil {
 		return s, err
 	}
-	s.Code = NormalizeCode(code)
+	s.Code = normalizeCode(code)
 	s.Reason = strings.TrimSpace(reason)
 	if raw, ok := field(m, "confidence"); ok {
 		s.Confidence, s.HasConfidence = confidence(raw)
 	}
 	if raw, ok := field(m, "citations"); ok {
-		s.Citations = citations(raw)
+		s.Citations = replyCitations(raw)
 	}
 	return s, nil
 }
@@ -287,8 +284,8 @@ func confidence(raw json.RawMessage) (float64, bool) {
 	return min(max(v, 0), 1), true
 }
 
-// citations reads an array of strings or of {"ref", "quote"} objects, or a single string.
-func citations(raw json.RawMessage) []string {
+// replyCitations reads an array of strings or of {"ref", "quote"} objects, or a single string.
+func replyCitations(raw json.RawMessage) []string {
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
 		items = []json.RawMessage{raw}
@@ -315,11 +312,11 @@ func citations(raw json.RawMessage) []string {
 	return out
 }
 
-// NormalizeCode cleans a class code as an LLM may write it: it folds full-width characters,
+// normalizeCode cleans a class code as an LLM may write it: it folds full-width characters,
 // upper-cases ASCII letters, and reads a code at the start ("i11", "I 11", "I-11", "I11 软件研发服务",
 // "【I11】" → "I11"; "out" → "OUT"). Anything else comes back upper-cased without white space,
 // for the rule layer to reject.
-func NormalizeCode(s string) string {
+func normalizeCode(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII

@@ -1,12 +1,14 @@
-package llm
+package classify
 
 import (
+	"context"
 	"errors"
+	"fenlei/llm"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
-	cls "fenlei/classify"
 	"fenlei/corpus"
 	"fenlei/decision"
 	"fenlei/llm/llmtest"
@@ -15,19 +17,19 @@ import (
 
 // suggestInput is what the engine would pass for a software-testing description: candidates
 // I13 and I11 with their passages from the real guidance, and the section 三 rules.
-func suggestInput(t *testing.T) cls.SuggestInput {
+func suggestInput(t *testing.T) SuggestInput {
 	t.Helper()
 	g, err := corpus.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := cls.SuggestInput{Text: "我们给客户的软件产品做测试", Lang: "zh"}
+	in := SuggestInput{Text: "我们给客户的软件产品做测试", Lang: "zh"}
 	for _, code := range []string{"I13", "I11"} {
 		c, ok := g.Class(code)
 		if !ok {
 			t.Fatalf("no class %s", code)
 		}
-		in.Candidates = append(in.Candidates, cls.CandidateInfo{Class: c, Score: 0.5, Passages: g.PassagesOf(code)})
+		in.Candidates = append(in.Candidates, CandidateInfo{Class: c, Score: 0.5, Passages: g.PassagesOf(code)})
 	}
 	for _, p := range g.Passages {
 		if p.Kind == corpus.KindRule {
@@ -81,14 +83,14 @@ func TestSuggest(t *testing.T) {
 		name    string
 		rs      []llmtest.Response
 		stream  bool
-		want    cls.Suggestion
+		want    Suggestion
 		wantErr error // errors.Is target; nil: success
 		reqs    int
 	}{
 		{
 			name: "json",
 			rs:   []llmtest.Response{{Content: goodJSON, PromptTokens: 900, CompletionTokens: 40}},
-			want: cls.Suggestion{Code: "I11", Reason: "定制开发软件属于软件研发服务", Confidence: 0.82, HasConf: true,
+			want: Suggestion{Code: "I11", Reason: "定制开发软件属于软件研发服务", Confidence: 0.82, HasConf: true,
 				Citations: []string{"I11.def"}, Usage: decision.Usage{PromptTokens: 900, CompletionTokens: 40}},
 			reqs: 1,
 		},
@@ -96,14 +98,14 @@ func TestSuggest(t *testing.T) {
 			name:   "stream",
 			rs:     []llmtest.Response{{Content: goodJSON, PromptTokens: 900, CompletionTokens: 40}},
 			stream: true,
-			want: cls.Suggestion{Code: "I11", Reason: "定制开发软件属于软件研发服务", Confidence: 0.82, HasConf: true,
+			want: Suggestion{Code: "I11", Reason: "定制开发软件属于软件研发服务", Confidence: 0.82, HasConf: true,
 				Citations: []string{"I11.def"}, Usage: decision.Usage{PromptTokens: 900, CompletionTokens: 40}},
 			reqs: 1,
 		},
 		{
 			name: "fenced json is read without a repair call",
 			rs:   []llmtest.Response{llmtest.Reply("```json\n{\"code\": \"i 13\", \"reason\": \"测试\"}\n```")},
-			want: cls.Suggestion{Code: "I13", Reason: "测试"},
+			want: Suggestion{Code: "I13", Reason: "测试"},
 			reqs: 1,
 		},
 		{
@@ -112,7 +114,7 @@ func TestSuggest(t *testing.T) {
 				{Content: prose, PromptTokens: 900, CompletionTokens: 30},
 				{Content: `{"code": "I11", "reason": "软件研发服务"}`, PromptTokens: 100, CompletionTokens: 20},
 			},
-			want: cls.Suggestion{Code: "I11", Reason: "软件研发服务", Usage: decision.Usage{PromptTokens: 1000, CompletionTokens: 50}},
+			want: Suggestion{Code: "I11", Reason: "软件研发服务", Usage: decision.Usage{PromptTokens: 1000, CompletionTokens: 50}},
 			reqs: 2,
 		},
 		{
@@ -122,7 +124,7 @@ func TestSuggest(t *testing.T) {
 				{Content: `{"code": "I11", "reason": "软件研发服务"}`, PromptTokens: 100, CompletionTokens: 20},
 			},
 			stream: true,
-			want:   cls.Suggestion{Code: "I11", Reason: "软件研发服务", Usage: decision.Usage{PromptTokens: 1000, CompletionTokens: 50}},
+			want:   Suggestion{Code: "I11", Reason: "软件研发服务", Usage: decision.Usage{PromptTokens: 1000, CompletionTokens: 50}},
 			reqs:   2,
 		},
 		{
@@ -146,13 +148,13 @@ func TestSuggest(t *testing.T) {
 		{
 			name:    "the call fails: no repair",
 			rs:      []llmtest.Response{llmtest.Fail(401, "invalid_api_key")},
-			wantErr: &Error{},
+			wantErr: &llm.Error{},
 			reqs:    1,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := setup(t, llmtest.Sequence(tc.rs...), func(c *Config) { c.MaxRetries = -1 })
-			s := NewSuggester(f.c, nil)
+			f := llmSetup(t, llmtest.Sequence(tc.rs...), func(c *llm.Config) { c.MaxRetries = -1 })
+			s := NewLLM(f.c, f.c.Model(), nil)
 			var deltas []string
 			var onDelta func(string)
 			if tc.stream {
@@ -164,19 +166,19 @@ func TestSuggest(t *testing.T) {
 				t.Errorf("%d requests, want %d", len(reqs), tc.reqs)
 			}
 			if tc.wantErr != nil {
-				var e *Error
+				var e *llm.Error
 				switch target := tc.wantErr.(type) {
-				case *Error:
+				case *llm.Error:
 					if !errors.As(err, &e) {
-						t.Fatalf("err = %v, want an *Error", err)
+						t.Fatalf("err = %v, want an *llm.Error", err)
 					}
 				default:
 					if !errors.Is(err, target) {
 						t.Fatalf("err = %v, want %v", err, target)
 					}
 				}
-				if !strings.HasPrefix(err.Error(), "llm.Suggest: ") {
-					t.Errorf("err = %q, want the llm.Suggest prefix", err)
+				if !strings.HasPrefix(err.Error(), "classify.LLM.Suggest: ") {
+					t.Errorf("err = %q, want the classify.LLM.Suggest prefix", err)
 				}
 				return
 			}
@@ -189,7 +191,7 @@ func TestSuggest(t *testing.T) {
 			if tc.stream {
 				// Only the first reply's reason is streamed, in pieces; prose streams nothing.
 				want := ""
-				if first, err := ParseSuggestion(tc.rs[0].Content); err == nil {
+				if first, err := parseReply(tc.rs[0].Content); err == nil {
 					want = first.Reason
 				}
 				if got := strings.Join(deltas, ""); got != want || (want != "" && len(deltas) < 2) {
@@ -228,8 +230,31 @@ func TestSuggest(t *testing.T) {
 }
 
 func TestSuggesterModel(t *testing.T) {
-	f := setup(t, nil, nil)
-	if got := NewSuggester(f.c, nil).Model(); got != "deepseek-chat" {
+	f := llmSetup(t, nil, nil)
+	if got := NewLLM(f.c, f.c.Model(), nil).Model(); got != "deepseek-chat" {
 		t.Errorf("Model = %q", got)
 	}
 }
+
+type llmFixture struct {
+	srv *llmtest.Server
+	c   *llm.Client
+}
+
+// llmSetup starts a fake server with h and a client for it; mod adjusts the Config.
+func llmSetup(t *testing.T, h llmtest.Handler, mod func(*llm.Config)) llmFixture {
+	t.Helper()
+	srv := llmtest.NewServer(t, h)
+	cfg := llm.Config{URL: srv.URL, Model: "deepseek-chat", Key: "sk-test",
+		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := llm.New(cfg)
+	if err != nil {
+		t.Fatalf("llm.New: %v", err)
+	}
+	return llmFixture{srv: srv, c: c}
+}
+
+const goodJSON = `{"code": "I11", "reason": "定制开发软件属于软件研发服务", "confidence": 0.82, "citations": ["I11.def"]}`
