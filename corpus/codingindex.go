@@ -6,9 +6,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
 	"strings"
 )
 
@@ -38,38 +35,10 @@ var (
 )
 
 // CodingIndex loads and validates the embedded coding index (every corpus/codingindex/*.jsonl), in file
-// then line order, without the lines corpus/withdrawn.tsv lists. See ParseCodingIndex for what is checked.
+// then line order, without the lines corpus/withdrawn.tsv lists, a wording two authors wrote kept once
+// (loadAuthored). See ParseCodingIndex for what is checked.
 func (g *Guidance) CodingIndex() ([]Entry, error) {
-	names, err := fs.Glob(codingIndexFS, "codingindex/*.jsonl")
-	if err != nil {
-		return nil, fmt.Errorf("corpus.CodingIndex: %w", err)
-	}
-	sort.Strings(names)
-	var out []Entry
-	seen := map[string]bool{}
-	for _, name := range names {
-		b, err := codingIndexFS.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("corpus.CodingIndex: %w", err)
-		}
-		author := strings.TrimSuffix(path.Base(name), ".jsonl")
-		es, err := g.ParseCodingIndex(b, author)
-		if err != nil {
-			return nil, fmt.Errorf("corpus.CodingIndex: %s: %w", name, err)
-		}
-		if es, err = withdraw(name, es, func(e Entry) (int, string) { return e.Line, e.Text }); err != nil {
-			return nil, fmt.Errorf("corpus.CodingIndex: %w", err)
-		}
-		for _, e := range es {
-			// Two authors may write the same short wording independently; the first is kept, so that no
-			// wording is its own neighbour across authors in cross-validation.
-			if key := squash(strings.ToLower(e.Text)); !seen[key] {
-				seen[key] = true
-				out = append(out, e)
-			}
-		}
-	}
-	return out, nil
+	return loadAuthored("corpus.CodingIndex", codingIndexFS, "codingindex", true, g.ParseCodingIndex)
 }
 
 // ParseCodingIndex strictly parses one author's JSON lines: unknown or missing fields, a code that is not

@@ -3,9 +3,6 @@ package corpus
 import (
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
 	"strings"
 )
 
@@ -40,38 +37,10 @@ type Question struct {
 }
 
 // QuestionIndex loads and validates the embedded question index (every corpus/questionindex/*.jsonl), in
-// file then line order, without the lines corpus/withdrawn.tsv lists. A wording that an earlier author
-// already wrote is kept once, the first time, so
-// that no question is its own neighbour across authors in cross-validation. See ParseQuestionIndex for
-// what is checked.
+// file then line order, without the lines corpus/withdrawn.tsv lists, a wording two authors wrote kept once
+// (loadAuthored). See ParseQuestionIndex for what is checked.
 func (g *Guidance) QuestionIndex() ([]Question, error) {
-	names, err := fs.Glob(questionIndexFS, "questionindex/*.jsonl")
-	if err != nil {
-		return nil, fmt.Errorf("corpus.QuestionIndex: %w", err)
-	}
-	sort.Strings(names)
-	var out []Question
-	seen := map[string]bool{}
-	for _, name := range names {
-		b, err := questionIndexFS.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("corpus.QuestionIndex: %w", err)
-		}
-		qs, err := g.ParseQuestionIndex(b, strings.TrimSuffix(path.Base(name), ".jsonl"))
-		if err != nil {
-			return nil, fmt.Errorf("corpus.QuestionIndex: %s: %w", name, err)
-		}
-		if qs, err = withdraw(name, qs, func(q Question) (int, string) { return q.Line, q.Text }); err != nil {
-			return nil, fmt.Errorf("corpus.QuestionIndex: %w", err)
-		}
-		for _, q := range qs {
-			if key := squash(strings.ToLower(q.Text)); !seen[key] {
-				seen[key] = true
-				out = append(out, q)
-			}
-		}
-	}
-	return out, nil
+	return loadAuthored("corpus.QuestionIndex", questionIndexFS, "questionindex", true, g.ParseQuestionIndex)
 }
 
 // ParseQuestionIndex strictly parses one author's JSON lines: unknown fields, a missing needs list, a

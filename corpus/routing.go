@@ -3,9 +3,6 @@ package corpus
 import (
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
 	"strings"
 )
 
@@ -35,27 +32,7 @@ type RoutingExample struct {
 // RoutingExamples loads and validates the embedded routing examples (every corpus/routing/*.jsonl), in
 // file then line order, without the lines corpus/withdrawn.tsv lists. See ParseRouting for what is checked.
 func RoutingExamples() ([]RoutingExample, error) {
-	names, err := fs.Glob(routingFS, "routing/*.jsonl")
-	if err != nil {
-		return nil, fmt.Errorf("corpus.RoutingExamples: %w", err)
-	}
-	sort.Strings(names)
-	var out []RoutingExample
-	for _, name := range names {
-		b, err := routingFS.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("corpus.RoutingExamples: %w", err)
-		}
-		es, err := ParseRouting(b, strings.TrimSuffix(path.Base(name), ".jsonl"))
-		if err != nil {
-			return nil, fmt.Errorf("corpus.RoutingExamples: %s: %w", name, err)
-		}
-		if es, err = withdraw(name, es, func(e RoutingExample) (int, string) { return e.Line, e.Text }); err != nil {
-			return nil, fmt.Errorf("corpus.RoutingExamples: %w", err)
-		}
-		out = append(out, es...)
-	}
-	return out, nil
+	return loadAuthored("corpus.RoutingExamples", routingFS, "routing", false, ParseRouting)
 }
 
 // ParseRouting strictly parses one author's JSON lines: unknown or missing fields, a route or lang

@@ -53,7 +53,7 @@ func withdrawals() (map[string][]withdrawal, error) {
 
 // withdraw leaves out of one file's parsed items the lines withdrawn.tsv lists for it; a listed line that
 // the file does not have, or whose text has changed, is an error.
-func withdraw[T any](file string, items []T, lineText func(T) (int, string)) ([]T, error) {
+func withdraw[T authored](file string, items []T) ([]T, error) {
 	ws, err := withdrawals()
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func withdraw[T any](file string, items []T, lineText func(T) (int, string)) ([]
 	}
 	out := make([]T, 0, len(items))
 	for _, it := range items {
-		n, text := lineText(it)
+		n, text := it.lineText()
 		h, ok := drop[n]
 		if !ok {
 			out = append(out, it)

@@ -8,13 +8,12 @@ import (
 	"fenlei/corpus"
 )
 
-// Data is the embedded guidance, its lexicons, the coding index and the question index.
+// Data is the embedded guidance, its lexicons and the coding index.
 type Data struct {
 	G         *corpus.Guidance
-	Lexicon   []corpus.Synonym  // corpus.Lexicon
-	Questions []corpus.Synonym  // corpus.QuestionLexicon
-	Entries   []corpus.Entry    // the coding index
-	QIndex    []corpus.Question // the question index
+	Lexicon   []corpus.Synonym // corpus.Lexicon
+	Questions []corpus.Synonym // corpus.QuestionLexicon
+	Entries   []corpus.Entry   // the coding index
 }
 
 // Load reads all of it; an error fails tb.
@@ -32,9 +31,6 @@ func Load(tb testing.TB) Data {
 		tb.Fatal(err)
 	}
 	if d.Entries, err = d.G.CodingIndex(); err != nil {
-		tb.Fatal(err)
-	}
-	if d.QIndex, err = d.G.QuestionIndex(); err != nil {
 		tb.Fatal(err)
 	}
 	return d
