@@ -121,10 +121,7 @@ func TestGuidance(t *testing.T) {
 
 func TestWhyNot(t *testing.T) {
 	f := world(t)
-	last := answer(t, "为软件公司的软件产品做测试服务", "")
-	if last.Code != "I11" {
-		t.Fatalf("setup: code %q, want I11\n%s", last.Code, summary(last))
-	}
+	last := i11Answer(t)
 	tests := []struct {
 		name     string
 		other    string
@@ -349,4 +346,14 @@ func FuzzAnswer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// i11Answer is the I11 answer the follow-up and "why not" tests start from.
+func i11Answer(t *testing.T) decision.Decision {
+	t.Helper()
+	last := answer(t, "为软件公司的软件产品做测试服务", "")
+	if last.Code != "I11" {
+		t.Fatalf("setup: code %q, want I11\n%s", last.Code, summary(last))
+	}
+	return last
 }

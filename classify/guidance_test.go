@@ -98,10 +98,7 @@ func TestGuidanceAnswers(t *testing.T) {
 // Follow-ups to an I11 answer: "is it ITO?" is answered from the taxonomy; "why not I11?" says it already is.
 func TestFollowups(t *testing.T) {
 	f := world(t)
-	last := answer(t, "为软件公司的软件产品做测试服务", "")
-	if last.Code != "I11" {
-		t.Fatalf("setup: code %q, want I11\n%s", last.Code, summary(last))
-	}
+	last := i11Answer(t)
 	tests := []struct {
 		text string
 		ok   bool

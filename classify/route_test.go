@@ -6,25 +6,20 @@ import (
 	"fenlei/corpus"
 )
 
-func routeDocs(t testing.TB) []RouteDoc {
+func routeDocs(t testing.TB) []RouteDoc { return routingData(t).Docs }
+
+// routingData is the embedded data the router and the question kinds are fitted on.
+func routingData(t testing.TB) RoutingData {
 	t.Helper()
-	ex, err := corpus.RoutingExamples()
-	if err != nil {
-		t.Fatal(err)
-	}
 	g, err := corpus.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := g.CodingIndex()
+	d, err := LoadRoutingData(g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	qs, err := g.QuestionIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return RouteDocs(ex, idx, qs)
+	return d
 }
 
 // Leave-one-author-out: the router must tell descriptions from the rest for ≥ 98.5 % of texts of an

@@ -3,20 +3,11 @@ package classify
 import (
 	"bytes"
 	"testing"
-
-	"fenlei/corpus"
 )
 
 // The embedded router and question kinds were fitted on the embedded data.
 func TestRoutingNotStale(t *testing.T) {
-	g, err := corpus.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := LoadRoutingData(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := routingData(t)
 	e, err := embeddedRouting()
 	if err != nil {
 		t.Fatal(err)
@@ -33,15 +24,7 @@ func TestTrainReproducesRouting(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("slow: .ci/run runs it without -race")
 	}
-	g, err := corpus.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := LoadRoutingData(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _, b, err := TrainRouting(d)
+	_, _, b, err := TrainRouting(routingData(t))
 	if err != nil {
 		t.Fatal(err)
 	}
