@@ -119,7 +119,7 @@ type Config struct {
 	QuestionIndex QuestionFinder
 	// QuestionKinds tells the kinds of questions (corpus.QuestionKinds) with QuestionIndex; nil: the
 	// embedded model, fitted on the embedded question index by `fenlei train`.
-	QuestionKinds *score.TextModel
+	QuestionKinds *score.TextWire
 	// SkipRules leaves rules of the rule layer out, by name (scope, contract, repair, domain, exclusion,
 	// clarify): for ablation studies in cross-validation, never in service.
 	SkipRules []string
@@ -143,7 +143,7 @@ type Engine struct {
 	// qexclude leaves one author's questions of the question index out (cross-validation).
 	qexclude string
 	qp       qParams
-	qkind    *score.TextModel // the kinds of questions, learned from the question index; nil without one
+	qkind    *score.TextWire // the kinds of questions, learned from the question index; nil without one
 }
 
 // New returns an Engine.

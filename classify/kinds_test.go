@@ -28,11 +28,7 @@ var scoredFixture = sync.OnceValues(func() (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	qs, err := g.QuestionIndex()
-	if err != nil {
-		return nil, err
-	}
-	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: es, Questions: qs})
+	idx, err := retrieval.New(g, lex, retrieval.Options{Entries: es, Questions: g.QuestionIndex})
 	if err != nil {
 		return nil, fmt.Errorf("retrieval.New: %w", err)
 	}

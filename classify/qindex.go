@@ -114,7 +114,7 @@ func (e *Engine) votes(ctx context.Context, text string) (questionVotes, error) 
 // newKindModel fits the question kinds (corpus.QuestionKinds) on the question index, leaving out the
 // author named in exclude: a logistic regression over the router's features, so that the words that make a
 // question one the guidance does not answer ("多久", "fee", "税率") weigh whatever the topic.
-func newKindModel(qs []corpus.Question, exclude string) (*score.TextModel, error) {
+func newKindModel(qs []corpus.Question, exclude string) (*score.TextWire, error) {
 	var docs []score.TextDoc
 	for _, q := range qs {
 		if q.Author != exclude {
@@ -128,7 +128,8 @@ func newKindModel(qs []corpus.Question, exclude string) (*score.TextModel, error
 	if err != nil {
 		return nil, fmt.Errorf("classify: question kinds: %w", err)
 	}
-	return m.Compact(pruneBelow), nil
+	w := m.Compact(pruneBelow).Wire()
+	return &w, nil
 }
 
 // scoredRef is a passage with its score for a question.

@@ -25,7 +25,7 @@ func TestQuestionIndexAnswers(t *testing.T) {
 		{Text: "平台登记审核多久出结果", Needs: []string{}, Lang: "zh", Kind: corpus.QOutside, Author: "b"},
 		{Text: "交易平台要满足哪些注册条件", Needs: []string{"platform.condition.1", "platform.condition.2", "platform.condition.3"}, Lang: "zh", Kind: corpus.QPlatform, Author: "b"},
 	}
-	idx, err := retrieval.New(g, nil, retrieval.Options{Questions: qs})
+	idx, err := retrieval.New(g, nil, retrieval.Options{Questions: func() ([]corpus.Question, error) { return qs, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

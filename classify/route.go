@@ -20,7 +20,7 @@ import (
 // Training is deterministic and takes seconds, so `fenlei train` fits it (TrainRouting) and the binary
 // embeds it (classify/routing.bin, see DefaultRouter).
 type Router struct {
-	m *score.TextModel
+	m *score.TextWire
 }
 
 // RouteDoc is one labelled text for NewRouter, with its author (for leave-one-author-out).
@@ -74,7 +74,8 @@ func NewRouter(docs []RouteDoc, exclude string) (*Router, error) {
 	if err != nil {
 		return nil, fmt.Errorf("classify.NewRouter: %w", err)
 	}
-	return &Router{m: m.Compact(pruneBelow)}, nil
+	w := m.Compact(pruneBelow).Wire()
+	return &Router{m: &w}, nil
 }
 
 // Probs returns P(route | text) for every route.

@@ -66,7 +66,7 @@ func (d RoutingData) Hash() string {
 
 // TrainRouting fits the router and the question kinds on d and returns them, and their stored form (what
 // classify/routing.bin holds): the same data gives the same bytes.
-func TrainRouting(d RoutingData) (*Router, *score.TextModel, []byte, error) {
+func TrainRouting(d RoutingData) (*Router, *score.TextWire, []byte, error) {
 	r, err := NewRouter(d.Docs, "")
 	if err != nil {
 		return nil, nil, nil, err
@@ -81,15 +81,15 @@ func TrainRouting(d RoutingData) (*Router, *score.TextModel, []byte, error) {
 	b := []byte(routingMagic)
 	b = binary.AppendUvarint(b, uint64(len(d.Hash())))
 	b = append(b, d.Hash()...)
-	b = r.m.Wire().AppendBinary(b)
-	b = k.Wire().AppendBinary(b)
+	b = r.m.AppendBinary(b)
+	b = k.AppendBinary(b)
 	return r, k, b, nil
 }
 
 // embedded is the decoded classify/routing.bin.
 type embedded struct {
 	router *Router
-	kinds  *score.TextModel
+	kinds  *score.TextWire
 	data   string // RoutingData.Hash of the data the models were fitted on
 }
 
@@ -102,21 +102,20 @@ func decodeRouting(b []byte) (embedded, error) {
 	}
 	data := string(rest[k : k+int(n)])
 	rest = rest[k+int(n):]
-	var models [2]*score.TextModel
+	var models [2]score.TextWire
 	for i := range models {
-		var w score.TextWire
 		var err error
-		if w, rest, err = score.DecodeTextWire(rest); err != nil {
+		if models[i], rest, err = score.DecodeTextWire(rest); err != nil {
 			return embedded{}, err
 		}
-		if models[i], err = w.Model(); err != nil {
+		if err := models[i].Check(); err != nil {
 			return embedded{}, err
 		}
 	}
 	if len(rest) > 0 {
 		return embedded{}, fmt.Errorf("%d bytes after the models", len(rest))
 	}
-	return embedded{router: &Router{m: models[0]}, kinds: models[1], data: data}, nil
+	return embedded{router: &Router{m: &models[0]}, kinds: &models[1], data: data}, nil
 }
 
 // embeddedRouting decodes classify/routing.bin once.
@@ -136,7 +135,7 @@ func DefaultRouter() (*Router, error) {
 }
 
 // defaultKinds returns the embedded question kinds, fitted on the embedded question index.
-func defaultKinds() (*score.TextModel, error) {
+func defaultKinds() (*score.TextWire, error) {
 	e, err := embeddedRouting()
 	return e.kinds, err
 }

@@ -20,7 +20,7 @@ var showFailures = flag.Bool("gate.failures", false, "log every dev-set failure"
 func TestDevSetGate(t *testing.T) {
 	d := corpustest.Load(t)
 	g := d.G
-	idx, err := retrieval.New(g, d.Lexicon, retrieval.Options{Questions: d.QIndex}) // the shipped compiled index
+	idx, err := retrieval.New(g, d.Lexicon, retrieval.Options{Questions: g.QuestionIndex}) // the shipped compiled index
 	if err != nil {
 		t.Fatal(err)
 	}

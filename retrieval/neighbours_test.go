@@ -79,7 +79,7 @@ func TestQuestionNeighbours(t *testing.T) {
 		{Text: "Who issued the guidance?", Needs: []string{"title.5"}, Lang: "en", Kind: corpus.QMeta, Author: "a"},
 		{Text: "離岸外包的稅率是多少？", Needs: []string{}, Lang: "zh-Hant", Kind: corpus.QOutside, Author: "b"},
 	}
-	x, err := New(g, nil, Options{Questions: qs})
+	x, err := New(g, nil, Options{Questions: func() ([]corpus.Question, error) { return qs, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,5 +124,15 @@ func TestQuestionNeighbours(t *testing.T) {
 	defer y.Close()
 	if got, err := y.QuestionNeighbours(ctx, "注册交易平台要交哪些材料", 3, ""); err != nil || len(got) != 0 {
 		t.Errorf("without questions: %+v, %v", got, err)
+	}
+	// A question index that fails to load is an error of the search, not an empty answer.
+	broken := errors.New("line 3: bad kind")
+	z, err := New(g, nil, Options{Questions: func() ([]corpus.Question, error) { return nil, broken }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	if _, err := z.QuestionNeighbours(ctx, "注册交易平台要交哪些材料", 3, ""); !errors.Is(err, broken) {
+		t.Errorf("a failed load: err = %v, want %v", err, broken)
 	}
 }

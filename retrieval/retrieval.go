@@ -91,9 +91,9 @@ type Options struct {
 	// NoCodingIndex leaves the coding index out when Entries is nil (Neighbours finds nothing).
 	NoCodingIndex bool
 	fresh         bool // build everything from the data, never from the compiled index (Compile)
-	// Questions is the question index (corpus.Guidance.QuestionIndex), searched by QuestionNeighbours;
-	// nil: none.
-	Questions []corpus.Question
+	// Questions loads the question index (corpus.Guidance.QuestionIndex) that QuestionNeighbours
+	// searches, once, on first use: describing a service never needs it. nil: none.
+	Questions func() ([]corpus.Question, error)
 }
 
 // Index searches the guidance.
@@ -105,10 +105,11 @@ type Index struct {
 	names   map[string]string   // code → name, for direct name mentions
 	pass    *passageIndex
 	english analysis.Analyzer
-	ent     *entryIndex // the coding index, nil without entries
-	qs      []corpus.Question
-	qonce   sync.Once   // builds qix on first use: descriptions never need it
-	qix     *entryIndex // the question index, nil without questions
+	ent     *entryIndex       // the coding index, nil without entries
+	qonce   sync.Once         // loads qs and builds qix on first use
+	qs      []corpus.Question // the question index
+	qix     *entryIndex       // its BM25 index, nil without questions
+	qerr    error
 
 	bleveOnce sync.Once // the Bleve index of passages, built on first use by Passages
 	idx       bleve.Index
@@ -168,7 +169,6 @@ func New(g *corpus.Guidance, lexicon []corpus.Synonym, opts Options) (*Index, er
 	if !loaded { // other passages than the compiled index's (or Compile): build the passages' fields
 		x.pass = newPassageIndex(docs, x.englishTerms)
 	}
-	x.qs = opts.Questions
 	return x, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -123,18 +124,7 @@ func (m *TextModel) probsInto(p []float64, features []string) {
 			}
 		}
 	}
-	mx := math.Inf(-1)
-	for _, v := range p {
-		mx = math.Max(mx, v)
-	}
-	sum := 0.0
-	for l, v := range p {
-		p[l] = math.Exp(v - mx)
-		sum += p[l]
-	}
-	for l := range p {
-		p[l] /= sum
-	}
+	copy(p, softmax(p, 1))
 }
 
 // Compact returns the model without the features whose weights are all below min in absolute value, the
@@ -190,24 +180,37 @@ func (m *TextModel) Wire() TextWire {
 	return w
 }
 
-// Model returns the model a TextWire stores; a wire whose sizes disagree is an error.
-func (w TextWire) Model() (*TextModel, error) {
+// Check reports a wire whose sizes disagree, or whose features are not sorted and distinct.
+func (w *TextWire) Check() error {
 	n := len(w.Labels)
 	if n == 0 || len(w.Bias) != n || len(w.W) != len(w.Features)*n {
-		return nil, fmt.Errorf("score.TextWire: %d labels, %d biases, %d weights for %d features", n, len(w.Bias), len(w.W), len(w.Features))
+		return fmt.Errorf("score.TextWire: %d labels, %d biases, %d weights for %d features", n, len(w.Bias), len(w.W), len(w.Features))
 	}
-	m := &TextModel{Labels: w.Labels, Bias: make([]float64, n), W: make(map[string][]float64, len(w.Features))}
-	for i, b := range w.Bias {
-		m.Bias[i] = float64(b)
+	for i := 1; i < len(w.Features); i++ {
+		if w.Features[i-1] >= w.Features[i] {
+			return fmt.Errorf("score.TextWire: features not sorted at %d", i)
+		}
 	}
-	flat := make([]float64, len(w.W)) // one allocation for every row
-	for i, x := range w.W {
-		flat[i] = float64(x)
+	return nil
+}
+
+// Probs returns P(label | features) in Labels order, as the TextModel it stores would; unknown
+// features are ignored. Features are found by binary search: a stored model needs no map, so decoding it
+// costs next to nothing.
+func (w *TextWire) Probs(features []string) []float64 {
+	n := len(w.Labels)
+	p := make([]float64, n)
+	for l, b := range w.Bias {
+		p[l] = float64(b)
 	}
-	for i, f := range w.Features {
-		m.W[f] = flat[i*n : (i+1)*n : (i+1)*n]
+	for _, f := range features {
+		if i, ok := slices.BinarySearch(w.Features, f); ok {
+			for l, x := range w.W[i*n : (i+1)*n] {
+				p[l] += float64(x)
+			}
+		}
 	}
-	return m, nil
+	return softmax(p, 1)
 }
 
 // AppendBinary appends w to b: counts and string lengths as uvarints, weights as little-endian float32.

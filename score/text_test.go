@@ -75,8 +75,8 @@ func TestTextCompactWire(t *testing.T) {
 	if _, ok := c.W["a"]; !ok {
 		t.Errorf("a deciding feature was dropped")
 	}
-	back, err := c.Wire().Model()
-	if err != nil {
+	back := c.Wire()
+	if err := back.Check(); err != nil {
 		t.Fatal(err)
 	}
 	for _, fs := range [][]string{{"a"}, {"b", "x"}, {"z", "unknown"}} {
@@ -89,8 +89,13 @@ func TestTextCompactWire(t *testing.T) {
 	}
 	bad := c.Wire()
 	bad.W = bad.W[1:]
-	if _, err := bad.Model(); err == nil {
-		t.Errorf("a wire with a weight missing decodes")
+	if err := bad.Check(); err == nil {
+		t.Errorf("a wire with a weight missing passes Check")
+	}
+	unsorted := c.Wire()
+	unsorted.Features[0], unsorted.Features[1] = unsorted.Features[1], unsorted.Features[0]
+	if err := unsorted.Check(); err == nil {
+		t.Errorf("a wire with unsorted features passes Check")
 	}
 	// The binary form: the same bytes for the same model, read back whole, the rest of the input left.
 	b := c.Wire().AppendBinary(nil)

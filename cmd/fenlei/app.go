@@ -44,7 +44,7 @@ type App struct {
 	entries bool
 	// router and kinds replace the embedded routing models (train fits them first); nil: embedded.
 	router *classify.Router
-	kinds  *score.TextModel
+	kinds  *score.TextWire
 }
 
 // indexed is the embedded data an engine reads: the guidance, the index over its passages, the coding
@@ -87,9 +87,7 @@ func buildIndexed(fromEntries bool) (indexed, error) {
 			return indexed{}, err
 		}
 	}
-	if opts.Questions, err = g.QuestionIndex(); err != nil {
-		return indexed{}, err
-	}
+	opts.Questions = g.QuestionIndex
 	idx, err := retrieval.New(g, lex, opts)
 	if err != nil {
 		return indexed{}, err
