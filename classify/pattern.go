@@ -61,7 +61,12 @@ func (p *pat) Regexp() *regexp.Regexp {
 // String returns the source text of the pattern.
 func (p *pat) String() string { return p.src }
 
-func (p *pat) ReplaceAllString(s, repl string) string { return p.Regexp().ReplaceAllString(s, repl) }
+func (p *pat) ReplaceAllString(s, repl string) string {
+	if !p.possible(s) {
+		return s
+	}
+	return p.Regexp().ReplaceAllString(s, repl)
+}
 
 func (p *pat) Split(s string, n int) []string { return p.Regexp().Split(s, n) }
 

@@ -113,10 +113,13 @@ var (
 
 // classNames matches the classes' Chinese and English names: a name is a placeholder like a code, so that
 // the router learns how a question about a class is put rather than which classes were asked about.
-var classNames = sync.OnceValue(func() *regexp.Regexp {
+//
+// It is a pat, so that a text naming no class (most descriptions) skips the regular expression, an
+// alternation of 114 names that was a sixth of the CPU of classify --jsonl.
+var classNames = sync.OnceValue(func() *pat {
 	g, err := corpus.Load()
 	if err != nil {
-		return regexp.MustCompile(`$^`)
+		return newPat(`$^`)
 	}
 	var alts []string
 	for _, c := range g.Classes {
@@ -126,7 +129,7 @@ var classNames = sync.OnceValue(func() *regexp.Regexp {
 		}
 	}
 	sort.Slice(alts, func(i, j int) bool { return len(alts[i]) > len(alts[j]) })
-	return regexp.MustCompile(strings.Join(alts, "|"))
+	return newPat(strings.Join(alts, "|"))
 })
 
 // routeFeatures reads a text as the router sees it: CJK characters and character pairs (the start and
