@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"fenlei/corpus"
 )
@@ -65,15 +66,21 @@ func (e *expander) expand(q string) []string {
 		}
 	}
 	rs := []rune(q)
+	at := make([]int, len(rs)+1) // byte offset of each rune: candidate terms are substrings of q, not copies
+	for i, off := 0, 0; i < len(rs); i++ {
+		at[i] = off
+		off += utf8.RuneLen(rs[i])
+		at[i+1] = off
+	}
 	for i := 0; i < len(rs); {
 		// A mixed term that starts with a Latin letter or digit ("b超", "it外包") must start a word.
 		if rs[i] < 0x80 && i > 0 && rs[i-1] < 0x80 && (unicode.IsLetter(rs[i-1]) || unicode.IsDigit(rs[i-1])) {
 			i++
 			continue
 		}
-		best := ""
-		for n := min(e.maxLen, len(rs)-i); n >= 1; n-- { // longest first
-			if t := string(rs[i : i+n]); e.rules[t] != nil && !isLatin(t) {
+		best, n := "", 0
+		for n = min(e.maxLen, len(rs)-i); n >= 1; n-- { // longest first
+			if t := q[at[i]:at[i+n]]; e.rules[t] != nil && !isLatin(t) {
 				best = t
 				break
 			}
@@ -83,7 +90,7 @@ func (e *expander) expand(q string) []string {
 			continue
 		}
 		addFor(best)
-		i += len([]rune(best))
+		i += n
 	}
 	// A Latin term starts on a word boundary, so the query holds its first word as a word of its own:
 	// only the terms whose first word the query has are looked for.
