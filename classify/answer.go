@@ -44,7 +44,7 @@ func codesIn(text string) []string {
 }
 
 // reContract: the question is about a contract (section 三).
-var reContract = regexp.MustCompile(`(?i)合同|contract`)
+var reContract = voc.re("contract")
 
 var (
 	reDefinitional = voc.re("definitional")

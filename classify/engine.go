@@ -22,8 +22,8 @@
 // ever support the final code. Without a coding index, the retrieval-only engine runs the older rules
 // (section 三 contracts, equipment repair, domain anchors) as well.
 //
-// The guidance contradicts itself once: K31 sends 医疗诊断服务 to BPO while K13 lists 医学诊断服务 (by an
-// independent medical laboratory) as its typical business. fenlei follows K13, the more specific clause,
+// The guidance contradicts itself once: K31.exclude.1 sends medical diagnosis to BPO while K13.typical.1
+// lists it (by an independent medical laboratory) as its typical business. fenlei follows K13, the more specific clause,
 // cites both passages, and says so in the reason.
 package classify
 
@@ -489,12 +489,12 @@ func (e *Engine) classLines() []ClassLine {
 }
 
 // firstSentence is a definition's first sentence without the boilerplate every definition opens with
-// ("指服务提供商根据客户需求"), clipped to 40 characters.
+// (the clause data's definition_openings), clipped to 40 characters.
 func firstSentence(text string) string {
 	if i := strings.IndexAny(text, "。；"); i > 0 {
 		text = text[:i]
 	}
-	for _, p := range []string{"指服务提供商根据客户需求", "指服务提供商根据客户的需求", "指"} {
+	for _, p := range voc.clauses.Terms["definition_openings"] {
 		if t, ok := strings.CutPrefix(text, p); ok {
 			text = t
 			break

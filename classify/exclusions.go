@@ -58,7 +58,7 @@ func (s *state) exclusionRule() {
 
 // matchedExclusion returns the exclusion of code (or of its middle class) that the description matches
 // best; a clause that redirects wins over one that sends nowhere. A clause listing several services
-// ("金融领域的呼叫中心服务、数据处理服务、…") matches when one of them does.
+// (B24.exclude.1) matches when one of them does.
 func (s *state) matchedExclusion(code string) (corpus.Passage, bool) {
 	var best corpus.Passage
 	bestCov, found := 0.0, false
@@ -122,7 +122,7 @@ func (s *state) explains(text string) float64 {
 }
 
 // clauseCoverage is the coverage of a clause, or of its best item when it lists several services
-// ("金融领域的呼叫中心服务、数据处理服务、…", "基于电子商务渠道的营销推广服务、电子商务代运营服务").
+// (B24.exclude.1, I23.exclude.3).
 func (s *state) clauseCoverage(clause string) (float64, int) {
 	cov, n := s.coverage(clause)
 	t := voc.clauses.Terms
@@ -154,7 +154,7 @@ func (s *state) clauseCoverage(clause string) (float64, int) {
 }
 
 // namedClasses are the other sub-classes an exclusion names without a code:
-// "金融领域的呼叫中心服务、数据处理服务…" (B24) names B23 and B21; "信息技术解决方案咨询" (K12) names I14.
+// B24.exclude.1 names B23 and B21; K12.exclude.1 names I14.
 func (s *state) namedClasses(p corpus.Passage) []string {
 	var out []string
 	for _, c := range s.g.Subclasses() {
@@ -209,8 +209,8 @@ func (s *state) retrieved(ref string) bool {
 }
 
 // contradictions records where the guidance contradicts itself and which clause fenlei follows:
-// K31 sends 医疗诊断服务 to BPO, while K13 lists 医学诊断服务 by independent laboratories as its typical
-// business. The more specific K13 clause is followed, and both are cited.
+// K31.exclude.1 sends medical diagnosis to BPO, while K13.typical.1 lists it, by independent laboratories,
+// as its typical business. The more specific K13 clause is followed, and both are cited.
 var contradictions = map[string]struct{ code, ref string }{
 	"K31.exclude.1": {code: "K13", ref: "K13.typical.1"},
 }
@@ -264,7 +264,7 @@ func (s *state) resolveTargets(targets []string) string {
 	return ""
 }
 
-// subject is the part of an exclusion before its redirect ("软件产品测试服务，应纳入 I11 …" → "软件产品测试服务").
+// subject is the part of an exclusion before its redirect (of I13.exclude.2, the service it names).
 func subject(text string) string {
 	for _, sep := range voc.clauses.Terms["redirect_markers"] {
 		if i := strings.Index(text, sep); i > 0 {

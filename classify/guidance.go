@@ -324,7 +324,7 @@ func (e *Engine) pathName(c corpus.Class, lang string) string {
 	return c.Code + " " + className(c, lang)
 }
 
-// typicalName is a typical business's name ("典型业务 1：定制软件研发" → "定制软件研发"), or its text.
+// typicalName is a typical business's name (its title without the "typical business N:" label), or its text.
 func typicalName(p corpus.Passage) string {
 	if i := strings.Index(p.Title, "："); i >= 0 {
 		return p.Title[i+len("："):]
@@ -394,8 +394,8 @@ func (e *Engine) compare(codes []string, lang string) (string, []string) {
 	return sb.String(), refs.refs
 }
 
-// reBelongs: a follow-up asks whether the answer sits under a class ("那它属于ITO吗？", "so is it BPO?").
-var reBelongs = regexp.MustCompile(`(?i)属于|归|算|是不是|是.*吗|belong|under|part of|\bis (it|this|that)\b|count as`)
+// reBelongs: a follow-up asks whether the answer sits under a class.
+var reBelongs = voc.re("belongs")
 
 // Followup answers a follow-up to an earlier classification that asks whether its code sits under a
 // major or middle class ("那它属于ITO吗？"): yes or no from the taxonomy, with both classes' definitions.
@@ -438,7 +438,7 @@ func (e *Engine) Followup(ctx context.Context, last decision.Decision, text stri
 	return d, true, nil
 }
 
-// pathOf names a taxonomy path: "ITO 信息技术外包 › I1 信息技术研发服务 › I11 软件研发服务".
+// pathOf names a taxonomy path: each class of it with its code and name, joined by " › ".
 func (e *Engine) pathOf(path []string, lang string) string {
 	var parts []string
 	for _, code := range path {
