@@ -265,7 +265,7 @@ func (e *Engine) offline(ctx context.Context, st *state) error {
 	if err != nil {
 		return fmt.Errorf("classify: %w", err)
 	}
-	st.informative = e.sc.contentWords(st.text)
+	st.informative = e.sc.contentWords(ev.tokens)
 	st.scoredSuggestion(e.sc.rank(e.sc.model, ev.features), ev)
 	return nil
 }
@@ -296,7 +296,16 @@ func (e *Engine) Answer(ctx context.Context, text string, onDelta func(string)) 
 	if err != nil {
 		return decision.Decision{}, fmt.Errorf("classify: %w", err)
 	}
-	text = in.Match // normalised, traditional read as simplified
+	return e.AnswerText(ctx, in, onDelta)
+}
+
+// AnswerText is Answer for a text a channel has already parsed (textin.Parse or ParseLang succeeded):
+// it reads in.Match and checks only the engine's length limit; errors are Answer's.
+func (e *Engine) AnswerText(ctx context.Context, in textin.Text, onDelta func(string)) (decision.Decision, error) {
+	if err := in.Within(e.max); err != nil {
+		return decision.Decision{}, fmt.Errorf("classify: %w", err)
+	}
+	text := in.Match // normalised, traditional read as simplified
 	if e.Route(text) != corpus.RouteDescription {
 		// Without a conversation, a follow-up ("I13 和 K13 有什么区别？") is answered from the guidance.
 		return e.Guidance(ctx, text)

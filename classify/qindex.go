@@ -96,7 +96,7 @@ func (e *Engine) votes(ctx context.Context, text string) (questionVotes, error) 
 	}
 	v.outside /= total
 	if e.qkind != nil && e.qp.kindWeight > 0 {
-		p := e.qkind.Probs(routeFeatures(text))
+		p := routeProbs(e.qkind, text)
 		for k := range v.kinds {
 			v.kinds[k] *= 1 - e.qp.kindWeight
 		}

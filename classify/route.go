@@ -80,7 +80,7 @@ func NewRouter(docs []RouteDoc, exclude string) (*Router, error) {
 
 // Probs returns P(route | text) for every route.
 func (r *Router) Probs(text string) map[string]float64 {
-	p := r.m.Probs(routeFeatures(text))
+	p := routeProbs(r.m, text)
 	out := map[string]float64{}
 	for i, l := range r.m.Labels {
 		out[l] = p[i]
@@ -134,15 +134,36 @@ var classNames = sync.OnceValue(func() *pat {
 
 // routeFeatures reads a text as the router sees it: CJK characters and character pairs (the start and
 // end of the text marked), Latin words and word pairs, codes and class names as placeholders, the
-// question marks and the length.
+// question marks and the length. The features are distinct and sorted.
 func routeFeatures(text string) []string {
-	t := strings.ToLower(strings.TrimSpace(text))
-	codes := len(reRouteCode.FindAllString(t, -1))
-	t = reRouteCode.ReplaceAllString(t, "$1 ⓒ $2")
-	t = reRouteMajor.ReplaceAllString(t, " ⓜ ")
-	t = classNames().ReplaceAllString(t, " ⓒ ")
 	set := map[string]bool{}
-	add := func(f string) { set[f] = true }
+	eachRouteFeature(text, func(f string) { set[f] = true })
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	sort.Strings(out) // a fixed order: the same sums, to the last bit
+	return out
+}
+
+// routeProbs is m's probabilities for text's routeFeatures, without building them as a sorted set.
+func routeProbs(m *score.TextWire, text string) []float64 {
+	return m.ProbsOf(func(add func(string)) { eachRouteFeature(text, add) })
+}
+
+// eachRouteFeature calls add for every feature of routeFeatures, some more than once.
+func eachRouteFeature(text string, add func(string)) {
+	t := strings.ToLower(strings.TrimSpace(text))
+	codes := 0
+	if strings.ContainsAny(t, "0123456789") { // a code has digits
+		if codes = len(reRouteCode.FindAllStringIndex(t, -1)); codes > 0 {
+			t = reRouteCode.ReplaceAllString(t, "$1 ⓒ $2")
+		}
+	}
+	if strings.Contains(t, "ito") || strings.Contains(t, "bpo") || strings.Contains(t, "kpo") {
+		t = reRouteMajor.ReplaceAllString(t, " ⓜ ")
+	}
+	t = classNames().ReplaceAllString(t, " ⓒ ")
 	rs := []rune(t)
 	var prev, prev2 rune = '^', '^'
 	var word strings.Builder
@@ -204,12 +225,6 @@ func routeFeatures(text string) []string {
 	case codes == 1:
 		add("codes:1")
 	}
-	out := make([]string, 0, len(set))
-	for f := range set {
-		out = append(out, f)
-	}
-	sort.Strings(out) // a fixed order: the same sums, to the last bit
-	return out
 }
 
 // RouterFolds fits one router per author of docs for leave-one-author-out cross-validation, each

@@ -12,7 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"fenlei/corpus"
 	"fenlei/decision"
@@ -29,6 +29,7 @@ type Neighbourer interface {
 	Entry(i int) retrieval.EntryLabel
 	EntryTerms(f func(term string, entries []int32))
 	EntryPostings(term string) []int32
+	EntryTermID(term string) int
 	Entries() []corpus.Entry // the entries' texts: training only (nil when serving from the compiled index)
 }
 
@@ -92,9 +93,9 @@ type scorer struct {
 	model  *score.Model
 	labels []string // the 45 sub-classes and OUT, sorted
 	li     map[string]int
-	// How each token of the coding index leans (see leanOf), worked out on first use: a cold start
-	// reads a few dozen tokens, not the 37,000 of the index.
-	leans                 *sync.Map // token → lean; shared by the folds of cross-validation
+	// How each token of the coding index leans (see leanOf), by EntryTermID, worked out on first use: a
+	// cold start reads a few dozen tokens, not the 37,000 of the index. 0: not yet; else 1|inform<<1|content<<2.
+	leans []atomic.Uint32 // shared by the folds of cross-validation
 	minInform, minContent float64
 	function              string // function characters: a bigram with one informs nothing
 }
@@ -107,18 +108,25 @@ type lean struct{ inform, content bool }
 // character, whose use's top label share (score.NB.LeanDocs) reaches informative_min_share informs, and
 // content_min_share makes it a content word.
 func (sc *scorer) leanOf(t string) lean {
-	if v, ok := sc.leans.Load(t); ok {
-		return v.(lean)
+	id := sc.nbr.EntryTermID(t)
+	if id < 0 || id >= len(sc.leans) {
+		return lean{} // not in the index
 	}
-	docs := sc.nbr.EntryPostings(t)
-	if len(docs) == 0 {
-		return lean{} // not in the index: not cached, so the cache holds only the index's tokens
+	if v := sc.leans[id].Load(); v != 0 {
+		return lean{inform: v&2 != 0, content: v&4 != 0}
 	}
 	var l lean
-	if n, top := sc.nb.LeanDocs(docs, nil); n >= 2 && !strings.ContainsAny(t, sc.function) {
+	if n, top := sc.nb.LeanDocs(sc.nbr.EntryPostings(t), nil); n >= 2 && !strings.ContainsAny(t, sc.function) {
 		l = lean{inform: top >= sc.minInform, content: top >= sc.minContent}
 	}
-	sc.leans.Store(t, l)
+	v := uint32(1)
+	if l.inform {
+		v |= 2
+	}
+	if l.content {
+		v |= 4
+	}
+	sc.leans[id].Store(v) // racing writers store the same value
 	return l
 }
 
@@ -129,7 +137,7 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 	}
 	labels = append(labels, decision.OUT)
 	sort.Strings(labels)
-	sc := &scorer{nbr: nbr, model: m, labels: labels, li: map[string]int{}, leans: &sync.Map{}}
+	sc := &scorer{nbr: nbr, model: m, labels: labels, li: map[string]int{}}
 	for i, l := range labels {
 		sc.li[l] = i
 	}
@@ -148,6 +156,7 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 		docs[i].Label, docs[i].Group = l.Code, l.Author
 	}
 	sc.nb = score.NewNB(labels, 0.1, docs, vocab, nbr.EntryPostings)
+	sc.leans = make([]atomic.Uint32, vocab)
 	sc.minInform, sc.minContent = threshold("informative_min_share"), threshold("content_min_share")
 	sc.function = strings.Join(voc.clauses.Terms["function_chars"], "")
 	return sc
@@ -160,11 +169,11 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 // (pronouns and particles: "我们", "们公").
 func (sc *scorer) informative(text string) int { return len(sc.informing(tokens(text))) }
 
-// contentWords counts the tokens of text that lean to some labels (content_min_share): fewer than two
-// means the text names no service ("中心", "我们公司"), and one needs a clear winner.
-func (sc *scorer) contentWords(text string) int {
+// contentWords counts the tokens (a text's tokens()) that lean to some labels (content_min_share): fewer
+// than two means the text names no service ("中心", "我们公司"), and one needs a clear winner.
+func (sc *scorer) contentWords(ts []string) int {
 	n := 0
-	for _, t := range tokens(text) {
+	for _, t := range ts {
 		if sc.leanOf(t).content {
 			n++
 		}
@@ -191,6 +200,7 @@ func tokens(text string) []string { return retrieval.Terms(text) }
 type evidence struct {
 	features [][]float64
 	nbrs     []retrieval.Neighbour
+	tokens   []string // tokens(st.text)
 }
 
 // features computes every label's feature row for the text in st; exclude leaves an author's entries out.
@@ -256,7 +266,7 @@ func (sc *scorer) features(ctx context.Context, st *state, exclude string) (evid
 			rows[j][fExclIn] = 1
 		}
 	}
-	return evidence{features: rows, nbrs: nbrs}, nil
+	return evidence{features: rows, nbrs: nbrs, tokens: all}, nil
 }
 
 // vote sets the three neighbour features that start at f: the label's share of the neighbours'

@@ -236,6 +236,18 @@ func (x *Index) EntryTerms(f func(term string, entries []int32)) {
 	}
 }
 
+// EntryTermID returns the position of term in EntryTerms' order (0 ≤ id < the number of terms EntryTerms
+// visits), or -1 for a term no entry uses: a dense key for per-term caches.
+func (x *Index) EntryTermID(term string) int {
+	if x.ent == nil {
+		return -1
+	}
+	if i, ok := x.ent.id(term); ok {
+		return i
+	}
+	return -1
+}
+
 // EntryPostings returns the entries that use term (ascending, shared: do not modify); nil for a term no
 // entry uses.
 func (x *Index) EntryPostings(term string) []int32 {

@@ -111,6 +111,10 @@ type Index struct {
 	qix     *entryIndex       // its BM25 index, nil without questions
 	qerr    error
 
+	creditOnce sync.Once       // fills credit and majorSubs on first use by Search
+	credit     []passageCredit // by passage, see credits
+	majorSubs  map[string][]string
+
 	bleveOnce sync.Once // the Bleve index of passages, built on first use by Passages
 	idx       bleve.Index
 	bleveErr  error
@@ -308,7 +312,7 @@ func (x *Index) Search(ctx context.Context, text string, k int) (Result, error) 
 	}
 	for _, h := range hits {
 		p := x.g.Passages[h.doc]
-		out.Passages = append(out.Passages, Hit{Ref: p.Ref, Code: p.Code, Kind: p.Kind, Score: h.score, Credits: x.credits(p, present)})
+		out.Passages = append(out.Passages, Hit{Ref: p.Ref, Code: p.Code, Kind: p.Kind, Score: h.score, Credits: x.credits(h.doc, present)})
 	}
 	out.Categories = x.rank(out.Passages, k)
 	return out, nil
@@ -376,49 +380,88 @@ func (x *Index) Passages(ctx context.Context, text string, extra []string, n int
 }
 
 // credits says which sub-classes a passage counts for: its own sub-class for its definition, typical
-// businesses and name; the targets of a redirecting exclusion; nothing for other passages.
-func (x *Index) credits(p corpus.Passage, present map[string]bool) []string {
-	switch p.Kind {
-	case corpus.KindExclude:
-		var out []string
-		for _, t := range p.Targets {
-			c, ok := x.g.Class(t)
-			switch {
-			case ok && c.Level == corpus.Sub:
-				out = append(out, t)
-			case ok && c.Level == corpus.Major:
-				// "应纳入 I 信息技术外包": the sub-classes of that major class that the query also hits.
-				for _, sc := range x.g.Subclasses() {
-					if present[sc.Code] && x.g.Path(sc.Code)[0] == c.Code {
-						out = append(out, sc.Code)
-					}
+// businesses and name; the targets of a redirecting exclusion; nothing for other passages. The result is
+// shared between calls: read it, do not modify it.
+func (x *Index) credits(i int, present map[string]bool) []string {
+	x.creditOnce.Do(x.initCredits)
+	c := x.credit[i]
+	if len(c.majors) == 0 {
+		return c.subs
+	}
+	var out []string
+	for _, it := range c.items {
+		if !it.major {
+			out = append(out, it.code)
+			continue
+		}
+		// "应纳入 I 信息技术外包": the sub-classes of that major class that the query also hits.
+		for _, sc := range x.majorSubs[it.code] {
+			if present[sc] {
+				out = append(out, sc)
+			}
+		}
+	}
+	return out
+}
+
+// passageCredit is what credits needs of one passage, worked out once: subs when the passage's credits do
+// not depend on the query; otherwise items, in the exclusion's order, naming the major classes (majors)
+// whose hit sub-classes count.
+type passageCredit struct {
+	subs   []string
+	items  []creditItem
+	majors []string
+}
+
+type creditItem struct {
+	code  string
+	major bool
+}
+
+// initCredits works out every passage's credits (credits' rules) and each major class's sub-classes.
+func (x *Index) initCredits() {
+	x.majorSubs = map[string][]string{}
+	for _, sc := range x.g.Subclasses() {
+		m := x.g.Path(sc.Code)[0]
+		x.majorSubs[m] = append(x.majorSubs[m], sc.Code)
+	}
+	x.credit = make([]passageCredit, len(x.g.Passages))
+	for i, p := range x.g.Passages {
+		c := &x.credit[i]
+		switch p.Kind {
+		case corpus.KindExclude:
+			for _, t := range p.Targets {
+				cl, ok := x.g.Class(t)
+				switch {
+				case ok && cl.Level == corpus.Sub:
+					c.subs = append(c.subs, t)
+					c.items = append(c.items, creditItem{code: t})
+				case ok && cl.Level == corpus.Major:
+					c.majors = append(c.majors, t)
+					c.items = append(c.items, creditItem{code: t, major: true})
+				}
+			}
+		case corpus.KindDefinition, corpus.KindTypical:
+			cl, ok := x.g.Class(p.Code)
+			if ok && cl.Level == corpus.Sub {
+				c.subs = []string{p.Code}
+			}
+			// A middle class's definition counts for its catch-all sub-class ("其他…", code ending in 9):
+			// what fits the middle class but none of its listed sub-classes.
+			if ok && cl.Level == corpus.Middle {
+				if other, ok := x.g.Class(cl.Code + "9"); ok {
+					c.subs = []string{other.Code}
+				}
+			}
+		case corpus.KindTable:
+			// a table row names its classes: credit the sub-classes it lists
+			for _, sc := range x.g.Subclasses() {
+				if strings.Contains(p.Text, sc.Code) {
+					c.subs = append(c.subs, sc.Code)
 				}
 			}
 		}
-		return out
-	case corpus.KindDefinition, corpus.KindTypical:
-		c, ok := x.g.Class(p.Code)
-		if ok && c.Level == corpus.Sub {
-			return []string{p.Code}
-		}
-		// A middle class's definition counts for its catch-all sub-class ("其他…", code ending in 9): what
-		// fits the middle class but none of its listed sub-classes.
-		if ok && c.Level == corpus.Middle {
-			if other, ok := x.g.Class(c.Code + "9"); ok {
-				return []string{other.Code}
-			}
-		}
-	case corpus.KindTable:
-		// a table row names its classes: credit the sub-classes it lists
-		var out []string
-		for _, c := range x.g.Subclasses() {
-			if strings.Contains(p.Text, c.Code) {
-				out = append(out, c.Code)
-			}
-		}
-		return out
 	}
-	return nil
 }
 
 // highlighted is how many of the best passages get a highlighted fragment.

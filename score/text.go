@@ -213,6 +213,33 @@ func (w *TextWire) Probs(features []string) []float64 {
 	return softmax(p, 1)
 }
 
+// ProbsOf is Probs for the distinct features each yields (a feature may be yielded more than once: it
+// counts once), without the caller building a sorted set: the weights are summed in Features' order, so
+// the result is Probs' to the last bit.
+func (w *TextWire) ProbsOf(each func(add func(string))) []float64 {
+	var ids []int
+	each(func(f string) {
+		if i, ok := slices.BinarySearch(w.Features, f); ok {
+			ids = append(ids, i)
+		}
+	})
+	slices.Sort(ids)
+	n := len(w.Labels)
+	p := make([]float64, n)
+	for l, b := range w.Bias {
+		p[l] = float64(b)
+	}
+	for k, i := range ids {
+		if k > 0 && ids[k-1] == i {
+			continue
+		}
+		for l, x := range w.W[i*n : (i+1)*n] {
+			p[l] += float64(x)
+		}
+	}
+	return softmax(p, 1)
+}
+
 // AppendBinary appends w to b: counts and string lengths as uvarints, weights as little-endian float32.
 func (w TextWire) AppendBinary(b []byte) []byte {
 	str := func(s string) {

@@ -75,13 +75,19 @@ func parse(raw string, max int, fallback string) (Text, error) {
 	if !hasLetterOrDigit(t.Clean) {
 		return t, ErrEmpty
 	}
+	return t, t.Within(max)
+}
+
+// Within checks a parsed Text against a limit of max characters of Clean (max <= 0: DefaultMaxRunes):
+// an *Error with CodeTooLong when it is longer, as Parse would return with that max.
+func (t Text) Within(max int) error {
 	if max <= 0 {
 		max = DefaultMaxRunes
 	}
 	if n := utf8.RuneCountInString(t.Clean); n > max {
-		return t, &Error{Code: CodeTooLong, Limit: max}
+		return &Error{Code: CodeTooLong, Limit: max}
 	}
-	return t, nil
+	return nil
 }
 
 // checkBinary refuses text that a person did not type: invalid UTF-8, a NUL, or a tenth or more

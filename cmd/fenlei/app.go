@@ -340,7 +340,7 @@ func (a *App) classifyLine(ctx context.Context, j *jsonlJob) decision.Decision {
 	if err != nil {
 		return bad(id, err)
 	}
-	d, err := a.eng.Classify(ctx, in.Match)
+	d, err := a.eng.AnswerText(ctx, in, nil)
 	if err != nil {
 		if !textin.UserError(err) {
 			a.lg.Error("classify", "line", j.n, "id", id, "err", err)
