@@ -270,10 +270,14 @@ func (s *state) nearestRef(code string) string {
 	return ""
 }
 
-// outEvidence reports whether the coding index speaks for OUT: the entry nearest the text is labelled
-// OUT, or the scorer puts OUT above every class.
+// outEvidence reports whether the coding index speaks for OUT: the scorer puts OUT above every class, or
+// the entry nearest the text is labelled OUT and, for an LLM's OUT, the scorer gives OUT at least
+// llm_out_min_p (below it the scorer has weighed that entry and contradicts it).
 func (s *state) outEvidence() bool {
-	return (len(s.nbrs) > 0 && s.nbrs[0].Code == decision.OUT) || s.best() == decision.OUT
+	if s.best() == decision.OUT {
+		return true
+	}
+	return len(s.nbrs) > 0 && s.nbrs[0].Code == decision.OUT && (!s.llm || s.p(decision.OUT) >= threshold("llm_out_min_p"))
 }
 
 // lowConf is the confidence ceiling of a flagged answer.
