@@ -95,7 +95,7 @@ type scorer struct {
 	li     map[string]int
 	// How each token of the coding index leans (see leanOf), by EntryTermID, worked out on first use: a
 	// cold start reads a few dozen tokens, not the 37,000 of the index. 0: not yet; else 1|inform<<1|content<<2.
-	leans []atomic.Uint32 // shared by the folds of cross-validation
+	leans                 []atomic.Uint32 // shared by the folds of cross-validation
 	minInform, minContent float64
 	function              string // function characters: a bigram with one informs nothing
 }
