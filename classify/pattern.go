@@ -210,9 +210,32 @@ func (p *pat) possible(s string) bool {
 	if len(p.cased) == 0 {
 		return false
 	}
-	lower := lowerASCII(s)
 	for _, n := range p.cased {
-		if strings.Contains(lower, n) {
+		if containsLowerASCII(s, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsLowerASCII reports whether s, with its ASCII letters lower-cased (as the prefilter's literals
+// are), contains n, without making that copy of s.
+func containsLowerASCII(s, n string) bool {
+	if len(n) == 0 {
+		return true
+	}
+	for i := 0; i+len(n) <= len(s); i++ {
+		j := 0
+		for ; j < len(n); j++ {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != n[j] {
+				break
+			}
+		}
+		if j == len(n) {
 			return true
 		}
 	}
@@ -228,21 +251,6 @@ func hasASCIILetter(s string) bool {
 	return false
 }
 
-// lowerASCII lower-cases ASCII letters only (the prefilter's literals are lower-cased the same way).
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if b[j] >= 'A' && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
 
 func (p *pat) MatchString(s string) bool { return p.possible(s) && p.Regexp().MatchString(s) }
 

@@ -1,6 +1,9 @@
 package classify
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The prefilter never changes an answer: for every clause pattern and a spread of texts, the filtered
 // pattern matches exactly when the regular expression does.
@@ -70,4 +73,26 @@ func TestRequiredLiterals(t *testing.T) {
 			}
 		}
 	}
+}
+
+// containsLowerASCII agrees with lower-casing the ASCII letters of s and then strings.Contains.
+func FuzzContainsLowerASCII(f *testing.F) {
+	for _, s := range [][2]string{{"We build an APP", "app"}, {"ＡＰＰ", "app"}, {"Kelvin \u212a", "k"}, {"", ""}, {"abc", "abcd"}, {"云端SaaS", "saas"}} {
+		f.Add(s[0], s[1])
+	}
+	lower := func(s string) string { // byte by byte: s need not be valid UTF-8
+		b := []byte(s)
+		for i, c := range b {
+			if c >= 'A' && c <= 'Z' {
+				b[i] = c + 'a' - 'A'
+			}
+		}
+		return string(b)
+	}
+	f.Fuzz(func(t *testing.T, s, n string) {
+		n = lower(n)
+		if got, want := containsLowerASCII(s, n), strings.Contains(lower(s), n); got != want {
+			t.Errorf("containsLowerASCII(%q, %q) = %v, want %v", s, n, got, want)
+		}
+	})
 }

@@ -32,7 +32,7 @@ type passageIndex struct {
 // passageArrays are one query's accumulators, zero between queries.
 type passageArrays struct {
 	score, matched, sum, occ []float64
-	touched                  []int32
+	touched, reached         []int32 // reached: one clause's documents, reused
 }
 
 func (x *passageIndex) initArrays() {
@@ -102,8 +102,10 @@ func (x *passageIndex) search(clean string, expanded []string, english func(stri
 		}
 		a.touched = touched[:0]
 	}()
+	reached := a.reached
+	defer func() { a.reached = reached[:0] }()
 	for _, c := range cs {
-		var reached []int32
+		reached = reached[:0]
 		for _, t := range sortedKeys(c.terms) {
 			q := c.terms[t]
 			docs := c.idx.postings(t)

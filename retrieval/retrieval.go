@@ -303,7 +303,7 @@ func (x *Index) Search(ctx context.Context, text string, k int) (Result, error) 
 	}
 	expanded := x.lex.expand(clean)
 	hits := x.pass.search(clean, expanded, x.englishTerms, x.opts.MaxHits)
-	out := Result{Query: text, Expanded: expanded}
+	out := Result{Query: text, Expanded: expanded, Passages: make([]Hit, 0, len(hits))}
 	present := map[string]bool{} // sub-classes with an own hit, for exclusions that name only a major class
 	for _, h := range hits {
 		if p := x.g.Passages[h.doc]; p.Kind == corpus.KindDefinition || p.Kind == corpus.KindTypical {
@@ -482,12 +482,24 @@ const excludePenalty = 0.8
 
 // rank aggregates hits into categories: the best hit counts fully, the next ones with decaying weight.
 func (x *Index) rank(hits []Hit, k int) []Category {
-	byCode := map[string]*Category{}
+	// Every category's hits share one array, each category's part sized by a first count.
+	count := map[string]int{}
+	total := 0
+	for _, h := range hits {
+		for _, c := range h.Credits {
+			count[c]++
+			total++
+		}
+	}
+	shared := make([]Hit, 0, total)
+	byCode := make(map[string]*Category, len(count))
 	for _, h := range hits {
 		for _, c := range h.Credits {
 			cat := byCode[c]
 			if cat == nil {
-				cat = &Category{Code: c, Name: x.names[c]}
+				n := count[c]
+				cat = &Category{Code: c, Name: x.names[c], Hits: shared[len(shared) : len(shared) : len(shared)+n]}
+				shared = shared[:len(shared)+n]
 				byCode[c] = cat
 			}
 			w := hitWeights
