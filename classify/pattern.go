@@ -251,7 +251,6 @@ func hasASCIILetter(s string) bool {
 	return false
 }
 
-
 func (p *pat) MatchString(s string) bool { return p.possible(s) && p.Regexp().MatchString(s) }
 
 func (p *pat) FindStringIndex(s string) []int {
