@@ -3,11 +3,15 @@ package corpus
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 )
 
-// Load parses the embedded guidance.
-func Load() (*Guidance, error) { return Parse(guidanceText) }
+// Load parses the embedded guidance, once per process: every caller shares the result, which nobody
+// modifies (Parse makes a fresh one).
+func Load() (*Guidance, error) { return loaded() }
+
+var loaded = sync.OnceValues(func() (*Guidance, error) { return Parse(guidanceText) })
 
 // Source is the embedded guidance text, as shipped.
 func Source() string { return guidanceText }
