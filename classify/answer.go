@@ -118,12 +118,15 @@ func (e *Engine) mentionedClasses(ctx context.Context, text string) []string {
 	for _, c := range byCode {
 		addc(c)
 	}
-	intent := e.qa.pats["class_intent"].MatchString(text)
+	members := e.qa.pats["members"].MatchString(text)
+	intent := e.qa.pats["class_intent"].MatchString(text) || members
 	difference := reDifference.MatchString(text)
-	// "按哪个大类报" about a mixed contract asks for the section 三 rule, not for the major classes.
-	if (reDefinitional.MatchString(text) || difference) && !reContract.MatchString(text) {
+	// "按哪个大类报" about a mixed contract asks for the section 三 rule, not for the major classes. A major
+	// class is asked about when the question wants its definition, how it differs, or what it holds.
+	if (reDefinitional.MatchString(text) || difference || members) && !reContract.MatchString(text) {
 		for _, m := range e.g.Majors() {
-			if regexp.MustCompile(`\b`+m.Code+`\b`).MatchString(upper) || strings.Contains(text, m.Name) {
+			if regexp.MustCompile(`\b`+m.Code+`\b`).MatchString(upper) || strings.Contains(text, m.Name) ||
+				(m.NameEN != "" && strings.Contains(lower, strings.ToLower(m.NameEN))) {
 				addc(m.Code)
 			}
 		}

@@ -31,7 +31,7 @@ func newQA(g *corpus.Guidance) (*qa, error) {
 	for name, p := range a.Patterns {
 		q.pats[name] = compile(p)
 	}
-	for _, name := range []string{"class_intent", "typical", "excludes", "parent"} {
+	for _, name := range []string{"class_intent", "typical", "excludes", "parent", "members"} {
 		if q.pats[name] == nil {
 			return nil, fmt.Errorf("corpus/answers.yaml: no pattern %s", name)
 		}
@@ -130,7 +130,7 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 	var classes []string
 	// A question that names a class is about the class, unless the nearest questions of the question
 	// index say it is of another kind ("合同里既有 BPO 又有 KPO，按哪个大类报？" is about section 三).
-	if len(votes.kinds) == 0 || votes.kinds[corpus.QClass]+votes.kinds[corpus.QDifference] >= e.qp.classGate {
+	if len(votes.kinds) == 0 || votes.kinds[corpus.QClass]+votes.kinds[corpus.QDifference]+votes.kinds[corpus.QMeta] >= e.qp.classGate {
 		classes = e.mentionedClasses(ctx, text)
 	}
 	if len(classes) > 0 {

@@ -49,6 +49,10 @@ func TestGuidanceAnswers(t *testing.T) {
 		{"difference", "I13 和 K13 有什么区别？", "", []string{"I13.def", "K13.def"}, []string{"决定性的区别", "典型业务"}, false},
 		{"difference by exclusion", "How do I23 and B22 differ?", "en", []string{"I23.def", "B22.def", "I23.exclude.3"},
 			[]string{"The deciding difference", "I23"}, false},
+		{"members of a major", "BPO下设哪几个中类？", "", []string{"table.21", "table.25", "table.32"}, []string{"B1", "B2", "B3"}, false},
+		{"members of a major en", "Which middle classes make up knowledge process outsourcing?", "en",
+			[]string{"table.37", "table.41", "table.46"}, []string{"K1", "K2", "K3"}, false},
+		{"members of a middle class", "I2 下面有哪些小类？", "", []string{"table.10", "table.11", "table.12"}, []string{"I21", "I29"}, false},
 		{"tax", "服务外包企业的增值税税率是多少？", "", nil, []string{"没有涉及"}, true},
 		{"subsidy en", "Does the guidance say how much subsidy a model city gets?", "en", nil, []string{"does not cover"}, true},
 	}
