@@ -224,8 +224,9 @@ func (e *Engine) FoldQuestions(author string, r *Router) (*Engine, error) {
 	return &f, nil
 }
 
-// Warm does ahead of time what the engine otherwise does on first use: compile every clause pattern and
-// work out how every token of the coding index leans (a few tens of milliseconds). A cold command-line
+// Warm does ahead of time what the engine otherwise does on first use: compile every clause pattern,
+// work out how every token of the coding index leans and hash the router's and the question kinds'
+// features (a few tens of milliseconds). A cold command-line
 // run skips it and pays only for what its one text needs; a server calls it before its first user. The
 // Bleve index that answers questions about the guidance stays built on first use: it holds some 10 MB
 // that a server answering descriptions alone never needs. Warm is safe to call more than once, and
@@ -237,6 +238,12 @@ func (e *Engine) Warm() {
 	})
 	if e.sc != nil {
 		e.sc.nbr.EntryTerms(func(t string, _ []int32) { e.sc.leanOf(t) })
+	}
+	if e.rt != nil && e.rt.m != nil {
+		e.rt.m.Index()
+	}
+	if e.qkind != nil {
+		e.qkind.Index()
 	}
 }
 

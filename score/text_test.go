@@ -103,6 +103,13 @@ func TestTextCompactWire(t *testing.T) {
 		t.Errorf("two encodings of one model differ")
 	}
 	w, rest, err := DecodeTextWire(append(b, "tail"...))
+	probe := []string{"w:payroll", "?", "no such feature"}
+	before := w.Probs(probe)
+	w.Index() // the hash finds the same features as the binary search
+	if after := w.Probs(probe); !reflect.DeepEqual(before, after) {
+		t.Errorf("Probs with the feature hash %v, without %v", after, before)
+	}
+	w.lookup = nil // what the stored form holds
 	if err != nil || string(rest) != "tail" || !reflect.DeepEqual(w, c.Wire()) {
 		t.Errorf("DecodeTextWire = %+v, rest %q, %v; want %+v", w, rest, err, c.Wire())
 	}
