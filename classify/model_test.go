@@ -9,7 +9,7 @@ import (
 	"fenlei/score"
 )
 
-// The embedded model must have been trained on the embedded coding index and clause data.
+// The embedded model must have been trained on the coding index and clause data.
 func TestModelNotStale(t *testing.T) {
 	e, err := scoredFixture()
 	if err != nil {

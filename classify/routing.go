@@ -35,7 +35,8 @@ type RoutingData struct {
 	Questions []corpus.Question // the question index, for the kinds
 }
 
-// LoadRoutingData reads the embedded routing examples, coding index and question index.
+// LoadRoutingData reads the routing examples and the coding index (from the source tree) and the question
+// index.
 func LoadRoutingData(g *corpus.Guidance) (RoutingData, error) {
 	ex, err := corpus.RoutingExamples()
 	if err != nil {
@@ -127,7 +128,7 @@ var embeddedRouting = sync.OnceValues(func() (embedded, error) {
 	return e, nil
 })
 
-// DefaultRouter returns the embedded router, fitted by `fenlei train` on the embedded routing examples,
+// DefaultRouter returns the embedded router, fitted by `fenlei train` on the routing examples,
 // coding index and question index.
 func DefaultRouter() (*Router, error) {
 	e, err := embeddedRouting()

@@ -3,14 +3,10 @@ package corpus
 import (
 	"bufio"
 	"bytes"
-	"embed"
 	"encoding/json"
 	"fmt"
 	"strings"
 )
-
-//go:embed codingindex/*.jsonl
-var codingIndexFS embed.FS
 
 // OUT is the code of an activity the guidance does not count as service outsourcing at all.
 const OUT = "OUT"
@@ -34,11 +30,15 @@ var (
 	Registers = []string{"keyword", "colloquial", "question", "formal", "profile", "news", "contract", "tender", "typo"}
 )
 
-// CodingIndex loads and validates the embedded coding index (every corpus/codingindex/*.jsonl), in file
-// then line order, without the lines corpus/withdrawn.tsv lists, a wording two authors wrote kept once
+// CodingIndex loads and validates the coding index (every corpus/codingindex/*.jsonl, read from the source
+// tree: see trainingFS; ErrNoTrainingData outside it), in file then line order, without the lines corpus/withdrawn.tsv lists, a wording two authors wrote kept once
 // (loadAuthored). See ParseCodingIndex for what is checked.
 func (g *Guidance) CodingIndex() ([]Entry, error) {
-	return loadAuthored("corpus.CodingIndex", codingIndexFS, "codingindex", true, g.ParseCodingIndex)
+	fsys, err := trainingFS()
+	if err != nil {
+		return nil, err
+	}
+	return loadAuthored("corpus.CodingIndex", fsys, "codingindex", true, g.ParseCodingIndex)
 }
 
 // ParseCodingIndex strictly parses one author's JSON lines: unknown or missing fields, a code that is not

@@ -1,13 +1,9 @@
 package corpus
 
 import (
-	"embed"
 	"fmt"
 	"strings"
 )
-
-//go:embed routing/*.jsonl
-var routingFS embed.FS
 
 // Routes: what an input to fenlei is.
 const (
@@ -29,10 +25,15 @@ type RoutingExample struct {
 	Line   int    `json:"-"`      // 1-based line in its file
 }
 
-// RoutingExamples loads and validates the embedded routing examples (every corpus/routing/*.jsonl), in
-// file then line order, without the lines corpus/withdrawn.tsv lists. See ParseRouting for what is checked.
+// RoutingExamples loads and validates the routing examples (every corpus/routing/*.jsonl, read from the
+// source tree like the coding index), in file then line order, without the lines corpus/withdrawn.tsv
+// lists. See ParseRouting for what is checked.
 func RoutingExamples() ([]RoutingExample, error) {
-	return loadAuthored("corpus.RoutingExamples", routingFS, "routing", false, ParseRouting)
+	fsys, err := trainingFS()
+	if err != nil {
+		return nil, err
+	}
+	return loadAuthored("corpus.RoutingExamples", fsys, "routing", false, ParseRouting)
 }
 
 // ParseRouting strictly parses one author's JSON lines: unknown or missing fields, a route or lang
