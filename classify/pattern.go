@@ -219,27 +219,57 @@ func (p *pat) possible(s string) bool {
 }
 
 // containsLowerASCII reports whether s, with its ASCII letters lower-cased (as the prefilter's literals
-// are), contains n, without making that copy of s.
+// are), contains n, without making that copy of s: candidates are found with strings.IndexByte on n's
+// first byte in either case, then compared folding ASCII letters.
 func containsLowerASCII(s, n string) bool {
 	if len(n) == 0 {
 		return true
 	}
-	for i := 0; i+len(n) <= len(s); i++ {
-		j := 0
-		for ; j < len(n); j++ {
-			c := s[i+j]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != n[j] {
-				break
-			}
+	c0, u0 := n[0], n[0]
+	if c0 >= 'a' && c0 <= 'z' {
+		u0 = c0 - ('a' - 'A')
+	}
+	// next finds the next c at or after i; each case's last answer is kept, so s is scanned once per case.
+	nextLower, nextUpper := -1, -1
+	next := func(c byte, i int, last *int) int {
+		if *last >= i || *last == len(s) {
+			return *last
 		}
-		if j == len(n) {
+		if k := strings.IndexByte(s[i:], c); k >= 0 {
+			*last = i + k
+		} else {
+			*last = len(s)
+		}
+		return *last
+	}
+	for i := 0; i+len(n) <= len(s); i++ {
+		j := next(c0, i, &nextLower)
+		if u0 != c0 {
+			j = min(j, next(u0, i, &nextUpper))
+		}
+		if j+len(n) > len(s) {
+			return false
+		}
+		i = j
+		if equalLowerASCII(s[i:i+len(n)], n) {
 			return true
 		}
 	}
 	return false
+}
+
+// equalLowerASCII reports whether s with its ASCII letters lower-cased equals n (len(s) == len(n)).
+func equalLowerASCII(s, n string) bool {
+	for j := 0; j < len(n); j++ {
+		c := s[j]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != n[j] {
+			return false
+		}
+	}
+	return true
 }
 
 func hasASCIILetter(s string) bool {

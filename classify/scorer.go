@@ -23,8 +23,7 @@ import (
 
 // Neighbourer finds coding-index entries near a text; *retrieval.Index satisfies it.
 type Neighbourer interface {
-	Neighbours(ctx context.Context, text string, k int, exclude string) ([]retrieval.Neighbour, error)
-	NeighboursOf(ctx context.Context, terms []string, k int, exclude string) ([]retrieval.Neighbour, error)
+	NeighboursOfAndNear(ctx context.Context, terms []string, text string, k int, exclude string) (of, near []retrieval.Neighbour, errOf, errNear error)
 	EntryCount() int
 	Entry(i int) retrieval.EntryLabel
 	EntryTerms(f func(term string, entries []int32))
@@ -214,15 +213,12 @@ func (sc *scorer) features(ctx context.Context, st *state, exclude string) (evid
 	// reads focus(text), without the client, whose industry would pull it to that industry's classes.)
 	all := tokens(st.text)
 	terms := sc.informing(all)
-	var nbrs, full []retrieval.Neighbour
-	var err error
-	if len(terms) > 0 {
-		if nbrs, err = sc.nbr.NeighboursOf(ctx, terms, neighboursK, exclude); err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
+	// The neighbours by the informing terms and by the whole text, in one pass over the index.
+	nbrs, full, errOf, errNear := sc.nbr.NeighboursOfAndNear(ctx, terms, st.text, neighboursK, exclude)
+	for _, err := range []error{errOf, errNear} {
+		if err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
 			return evidence{}, err
 		}
-	}
-	if full, err = sc.nbr.Neighbours(ctx, st.text, neighboursK, exclude); err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
-		return evidence{}, err
 	}
 	if len(nbrs) == 0 {
 		nbrs = full

@@ -308,6 +308,30 @@ func (x *bm25) postings(term string) []int32 {
 	return x.doc[x.off[i]:x.off[i+1]]
 }
 
+// accumulateTwo is accumulate for two queries that share term, with their weights, accumulators and
+// touched lists: one pass over the postings, each sum's arithmetic accumulate's own.
+func (x *bm25) accumulateTwo(term string, w1, w2 float64, acc1, acc2 []float64, t1, t2 []int32) ([]int32, []int32) {
+	i, ok := x.id(term)
+	if !ok {
+		return t1, t2
+	}
+	idf := x.idf(i)
+	for k := x.off[i]; k < x.off[i+1]; k++ {
+		d := x.doc[k]
+		if acc1[d] == 0 {
+			t1 = append(t1, d)
+		}
+		if acc2[d] == 0 {
+			t2 = append(t2, d)
+		}
+		tf := float64(x.tf[k])
+		den := tf + float64(x.norm[d])
+		acc1[d] += w1 * idf * tf * (bm25K1 + 1) / den
+		acc2[d] += w2 * idf * tf * (bm25K1 + 1) / den
+	}
+	return t1, t2
+}
+
 // accumulate adds weight × BM25(term, d) to acc[d] for every document d that uses term, and appends
 // to touched the documents it reaches for the first time (acc[d] was 0).
 func (x *bm25) accumulate(term string, weight float64, acc []float64, touched []int32) []int32 {

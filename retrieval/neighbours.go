@@ -40,13 +40,13 @@ type entryIndex struct {
 
 // scratch is one query's accumulators: a score per entry (zero between queries) and the entries reached.
 type scratch struct {
-	acc     []float64
-	touched []int32
+	acc, acc2         []float64 // acc2: the second query of searchTwo
+	touched, touched2 []int32
 }
 
 func (x *entryIndex) initScratch() {
 	n := len(x.labels)
-	x.scratch.New = func() any { return &scratch{acc: make([]float64, n)} }
+	x.scratch.New = func() any { return &scratch{acc: make([]float64, n), acc2: make([]float64, n)} }
 }
 
 func newEntryIndex(entries []corpus.Entry) *entryIndex {
@@ -142,6 +142,12 @@ func (x *entryIndex) search(ctx context.Context, qtf map[string]float64, k int, 
 	for _, t := range ts {
 		touched = x.accumulate(t, qtf[t], acc, touched)
 	}
+	return x.best(acc, touched, k, exclude), nil
+}
+
+// best returns the k best of the touched entries by their scores in acc, leaving out the author named in
+// exclude: best first, equal scores by entry.
+func (x *entryIndex) best(acc []float64, touched []int32, k int, exclude string) []Neighbour {
 	// Keep the best k in a small sorted slice: far fewer comparisons than sorting every touched entry.
 	better := func(a, b Neighbour) bool {
 		if a.Score != b.Score {
@@ -170,7 +176,51 @@ func (x *entryIndex) search(ctx context.Context, qtf map[string]float64, k int, 
 		l := x.labels[out[i].Entry]
 		out[i].Code, out[i].Ref = l.Code, l.Ref
 	}
-	return out, nil
+	return out
+}
+
+// searchTwo is search for two queries at once, each term's postings read once: the scores of each are
+// search's to the last bit (the same terms in the same order, the same arithmetic).
+func (x *entryIndex) searchTwo(ctx context.Context, q1, q2 map[string]float64, k int, exclude string) ([]Neighbour, []Neighbour, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	ts := make([]string, 0, len(q1)+len(q2))
+	for t := range q1 {
+		ts = append(ts, t)
+	}
+	for t := range q2 {
+		if _, ok := q1[t]; !ok {
+			ts = append(ts, t)
+		}
+	}
+	sort.Strings(ts)
+	sc := x.scratch.Get().(*scratch)
+	defer x.scratch.Put(sc)
+	acc1, acc2 := sc.acc, sc.acc2
+	t1, t2 := sc.touched[:0], sc.touched2[:0]
+	defer func() {
+		for _, d := range t1 {
+			acc1[d] = 0
+		}
+		for _, d := range t2 {
+			acc2[d] = 0
+		}
+		sc.touched, sc.touched2 = t1[:0], t2[:0]
+	}()
+	for _, t := range ts {
+		w1, in1 := q1[t]
+		w2, in2 := q2[t]
+		switch {
+		case in1 && in2:
+			t1, t2 = x.accumulateTwo(t, w1, w2, acc1, acc2, t1, t2)
+		case in1:
+			t1 = x.accumulate(t, w1, acc1, t1)
+		default:
+			t2 = x.accumulate(t, w2, acc2, t2)
+		}
+	}
+	return x.best(acc1, t1, k, exclude), x.best(acc2, t2, k, exclude), nil
 }
 
 // Neighbours returns the k coding-index entries nearest to text (BM25 over Terms), best first. Entries by
@@ -212,6 +262,36 @@ func (x *Index) NeighboursOf(ctx context.Context, terms []string, k int, exclude
 		qtf[t] = 1
 	}
 	return x.ent.search(ctx, qtf, k, exclude)
+}
+
+// NeighboursOfAndNear is NeighboursOf(terms) and Neighbours(text) in one pass over the coding index,
+// each with its own results and errors (ErrEmptyQuery for a query with nothing to search).
+func (x *Index) NeighboursOfAndNear(ctx context.Context, terms []string, text string, k int, exclude string) (of, near []Neighbour, errOf, errNear error) {
+	if x.ent == nil {
+		return nil, nil, nil, nil
+	}
+	q1 := make(map[string]float64, len(terms))
+	for _, t := range terms {
+		q1[t] = 1
+	}
+	clean := Normalize(text)
+	if r := []rune(clean); len(r) > MaxQueryRunes {
+		clean = string(r[:MaxQueryRunes])
+	}
+	q2 := map[string]float64{}
+	termCounts(clean, func(t string) { q2[t]++ })
+	switch {
+	case len(q1) == 0 && len(q2) == 0:
+		return nil, nil, ErrEmptyQuery, ErrEmptyQuery
+	case len(q1) == 0:
+		near, errNear = x.ent.search(ctx, q2, k, exclude)
+		return nil, near, ErrEmptyQuery, errNear
+	case len(q2) == 0:
+		of, errOf = x.ent.search(ctx, q1, k, exclude)
+		return of, nil, errOf, ErrEmptyQuery
+	}
+	of, near, err := x.ent.searchTwo(ctx, q1, q2, k, exclude)
+	return of, near, err, err
 }
 
 // EntryCount is the number of coding-index entries (0 without a coding index).

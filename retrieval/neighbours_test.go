@@ -3,6 +3,7 @@ package retrieval
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 
 	"fenlei/corpus"
@@ -134,5 +135,51 @@ func TestQuestionNeighbours(t *testing.T) {
 	defer z.Close()
 	if _, err := z.QuestionNeighbours(ctx, "注册交易平台要交哪些材料", 3, ""); !errors.Is(err, broken) {
 		t.Errorf("a failed load: err = %v, want %v", err, broken)
+	}
+}
+
+// NeighboursOfAndNear is NeighboursOf and Neighbours to the last bit, over the compiled coding index and
+// texts of every register (new sentences, none from a test set), with and without an author left out.
+func TestNeighboursOfAndNear(t *testing.T) {
+	g, err := corpus.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lex, err := corpus.Lexicon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := New(g, lex, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if x.EntryCount() == 0 {
+		t.Fatal("no coding index in the compiled index")
+	}
+	ctx := t.Context()
+	texts := []string{
+		"我们给物流公司开发车队调度系统，含司机端APP",
+		"Monthly bookkeeping and VAT filing for twenty SMEs in Shenzhen",
+		"甲方委托乙方对其三台核磁共振设备进行为期一年的维修保养，合同金额120万元，按季度付款，乙方须保密。",
+		"食堂", "   ", "的的的",
+		"Party B shall provide 24x7 monitoring of Party A's data-centre servers and network devices; fees payable quarterly.",
+	}
+	for _, text := range texts {
+		for _, exclude := range []string{"", "ana"} {
+			terms := Terms(text)
+			if len(terms) > 3 {
+				terms = terms[:len(terms)/2] // a subset, as the scorer's informing terms are
+			}
+			of, near, errOf, errNear := x.NeighboursOfAndNear(ctx, terms, text, 12, exclude)
+			wantOf, wantErrOf := x.NeighboursOf(ctx, terms, 12, exclude)
+			wantNear, wantErrNear := x.Neighbours(ctx, text, 12, exclude)
+			if !errors.Is(errOf, wantErrOf) || !errors.Is(errNear, wantErrNear) {
+				t.Errorf("%q: errors %v, %v; want %v, %v", text, errOf, errNear, wantErrOf, wantErrNear)
+			}
+			if !reflect.DeepEqual(of, wantOf) || !reflect.DeepEqual(near, wantNear) {
+				t.Errorf("%q (exclude %q): one pass %v / %v, two passes %v / %v", text, exclude, of, near, wantOf, wantNear)
+			}
+		}
 	}
 }
