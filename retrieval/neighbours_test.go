@@ -141,19 +141,7 @@ func TestQuestionNeighbours(t *testing.T) {
 // NeighboursOfAndNear is NeighboursOf and Neighbours to the last bit, over the compiled coding index and
 // texts of every register (new sentences, none from a test set), with and without an author left out.
 func TestNeighboursOfAndNear(t *testing.T) {
-	g, err := corpus.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lex, err := corpus.Lexicon()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := New(g, lex, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
+	x := testIndex(t)
 	if x.EntryCount() == 0 {
 		t.Fatal("no coding index in the compiled index")
 	}
