@@ -156,11 +156,15 @@ func questionHit(r Result) bool {
 // KindOutside is the kind of a guidance question that the guidance does not cover.
 const KindOutside = "outside"
 
-// needsHit reports whether the answer cites every needed passage by ref; for a question the guidance
-// does not cover, whether the answer says so.
+// needsHit reports whether the answer cites every needed passage by ref and does not say the guidance
+// leaves the question uncovered (its nearest passages are cited then: the answer is still wrong); for a
+// question the guidance does not cover, whether the answer says so.
 func needsHit(r Result) bool {
 	if len(r.Case.Needs) == 0 {
 		return r.Case.QKind == KindOutside && r.Decision.Uncovered
+	}
+	if r.Decision.Uncovered {
+		return false
 	}
 	have := map[string]bool{}
 	for _, c := range r.Decision.Citations {

@@ -466,6 +466,7 @@ func TestScoreNeeds(t *testing.T) {
 		{"cited but classified", res(need("c", "class", "B23.def"), refs(decision.KindClassification, "B23.def")), true, false},
 		{"outside said so", res(need("d", KindOutside), uncovered), true, true},
 		{"outside answered as covered", res(need("e", KindOutside), refs(decision.KindGuidance, "scope.def")), false, true},
+		{"covered answered as not covered", res(need("g", "scope", "scope.def"), uncovered), false, true},
 		{"explain counts as a question", res(need("f", "difference", "I13.def"), refs(decision.KindExplain, "I13.def")), true, true},
 	}
 	for _, tt := range tests {
