@@ -161,13 +161,6 @@ func newScorer(g *corpus.Guidance, nbr Neighbourer, m *score.Model) *scorer {
 	return sc
 }
 
-// informative counts the tokens of text that say something about the service: tokens that at least two
-// coding-index entries use and whose use leans towards some labels (the label that uses the token most,
-// relative to its size, has at least informative_min_share of the token's use). "保洁", "payroll" and
-// "warehouse" inform; "服务", "outsourcing", "公司" do not, nor bigrams with a function character
-// (pronouns and particles: "我们", "们公").
-func (sc *scorer) informative(text string) int { return len(sc.informing(tokens(text))) }
-
 // contentWords counts the tokens (a text's tokens()) that lean to some labels (content_min_share): fewer
 // than two means the text names no service ("中心", "我们公司"), and one needs a clear winner.
 func (sc *scorer) contentWords(ts []string) int {
@@ -180,7 +173,11 @@ func (sc *scorer) contentWords(ts []string) int {
 	return n
 }
 
-// informing keeps the tokens that say something about a service.
+// informing keeps the tokens that say something about a service: tokens that at least two coding-index
+// entries use and whose use leans towards some labels (the label that uses the token most, relative to its
+// size, has at least informative_min_share of the token's use). "保洁", "payroll" and "warehouse" inform;
+// "服务", "outsourcing", "公司" do not, nor bigrams with a function character (pronouns and particles:
+// "我们", "们公").
 func (sc *scorer) informing(ts []string) []string {
 	out := make([]string, 0, len(ts))
 	for _, t := range ts {

@@ -3,7 +3,9 @@
 // 45 sub-classes) and into passages. It promises that every line of the guidance is in some
 // passage, that every passage's Text occurs verbatim in the source (a page break inside a
 // sentence joined with nothing in between), that refs are stable, and that every redirect
-// target names existing codes.
+// target names existing codes. The data written from it (clauses, answers, the question index) is embedded
+// too; the training data (the coding index and the routing examples) is read from the source tree
+// (ErrNoTrainingData outside a clone).
 package corpus
 
 import (

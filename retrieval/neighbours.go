@@ -124,11 +124,7 @@ func (x *entryIndex) search(ctx context.Context, qtf map[string]float64, k int, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ts := make([]string, 0, len(qtf))
-	for t := range qtf {
-		ts = append(ts, t)
-	}
-	sort.Strings(ts)
+	ts := sortedKeys(qtf)
 	sc := x.scratch.Get().(*scratch)
 	defer x.scratch.Put(sc)
 	acc := sc.acc
@@ -235,16 +231,31 @@ func (x *entryIndex) near(ctx context.Context, text string, k int, exclude strin
 	if x == nil {
 		return nil, nil
 	}
-	clean := Normalize(text)
-	if r := []rune(clean); len(r) > MaxQueryRunes {
-		clean = string(r[:MaxQueryRunes])
-	}
-	qtf := map[string]float64{}
-	termCounts(clean, func(t string) { qtf[t]++ })
+	qtf := textQuery(text)
 	if len(qtf) == 0 {
 		return nil, ErrEmptyQuery
 	}
 	return x.search(ctx, qtf, k, exclude)
+}
+
+// textQuery is Neighbours' query for text: its terms (of at most MaxQueryRunes) with their counts.
+func textQuery(text string) map[string]float64 {
+	clean := Normalize(text)
+	if r := []rune(clean); len(r) > MaxQueryRunes {
+		clean = string(r[:MaxQueryRunes])
+	}
+	q := map[string]float64{}
+	termCounts(clean, func(t string) { q[t]++ })
+	return q
+}
+
+// termsQuery is NeighboursOf's query: each of terms once.
+func termsQuery(terms []string) map[string]float64 {
+	q := make(map[string]float64, len(terms))
+	for _, t := range terms {
+		q[t] = 1
+	}
+	return q
 }
 
 // NeighboursOf is Neighbours for a query given as Terms, each counted once. The caller chooses the terms
@@ -257,11 +268,7 @@ func (x *Index) NeighboursOf(ctx context.Context, terms []string, k int, exclude
 	if len(terms) == 0 {
 		return nil, ErrEmptyQuery
 	}
-	qtf := make(map[string]float64, len(terms))
-	for _, t := range terms {
-		qtf[t] = 1
-	}
-	return x.ent.search(ctx, qtf, k, exclude)
+	return x.ent.search(ctx, termsQuery(terms), k, exclude)
 }
 
 // NeighboursOfAndNear is NeighboursOf(terms) and Neighbours(text) in one pass over the coding index,
@@ -270,16 +277,7 @@ func (x *Index) NeighboursOfAndNear(ctx context.Context, terms []string, text st
 	if x.ent == nil {
 		return nil, nil, nil, nil
 	}
-	q1 := make(map[string]float64, len(terms))
-	for _, t := range terms {
-		q1[t] = 1
-	}
-	clean := Normalize(text)
-	if r := []rune(clean); len(r) > MaxQueryRunes {
-		clean = string(r[:MaxQueryRunes])
-	}
-	q2 := map[string]float64{}
-	termCounts(clean, func(t string) { q2[t]++ })
+	q1, q2 := termsQuery(terms), textQuery(text)
 	switch {
 	case len(q1) == 0 && len(q2) == 0:
 		return nil, nil, ErrEmptyQuery, ErrEmptyQuery
