@@ -25,7 +25,6 @@ func TestPatternPrefilterAgrees(t *testing.T) {
 			pats["scope unless "+c.Name] = c.Unless
 		}
 	}
-	pats["class names (router)"] = classNames()
 	texts = append(texts, "软件研发服务的定义是什么？", "what is software research and development services", "I13 和 K13 有什么区别")
 	filtered := 0
 	for name, p := range pats {

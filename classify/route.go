@@ -111,26 +111,52 @@ var (
 	reRouteMajor = regexp.MustCompile(`(?i)\b(ito|bpo|kpo)\b`)
 )
 
-// classNames matches the classes' Chinese and English names: a name is a placeholder like a code, so that
-// the router learns how a question about a class is put rather than which classes were asked about.
+// classNames replaces the classes' Chinese and English names in a lower-cased text: a name is a placeholder
+// like a code, so that the router learns how a question about a class is put rather than which classes
+// were asked about.
 //
-// It is a pat, so that a text naming no class (most descriptions) skips the regular expression, an
-// alternation of 114 names that was a sixth of the CPU of classify --jsonl.
-var classNames = sync.OnceValue(func() *pat {
+// The Chinese names go through a strings.Replacer (a trie, longest name first at a position); the English
+// names, which must stand as whole words, through a regular expression only when the text has an ASCII
+// letter. The result is the one alternation of all 114 names would give (TestClassNamesAgree); that
+// alternation ran on most texts, its literal prefilter passing on common prefixes such as 软件, and was
+// the largest single cost of routing a turn.
+var classNames = sync.OnceValue(func() *nameReplacer {
 	g, err := corpus.Load()
 	if err != nil {
-		return newPat(`$^`)
+		return &nameReplacer{zh: strings.NewReplacer(), en: newPat(`$^`)}
 	}
-	var alts []string
+	var zh, en []string
 	for _, c := range g.Classes {
-		alts = append(alts, regexp.QuoteMeta(c.Name))
+		zh = append(zh, c.Name)
 		if c.NameEN != "" {
-			alts = append(alts, `\b`+regexp.QuoteMeta(strings.ToLower(c.NameEN))+`\b`)
+			en = append(en, `\b`+regexp.QuoteMeta(strings.ToLower(c.NameEN))+`\b`)
 		}
 	}
-	sort.Slice(alts, func(i, j int) bool { return len(alts[i]) > len(alts[j]) })
-	return newPat(strings.Join(alts, "|"))
+	byLen := func(a []string) { sort.SliceStable(a, func(i, j int) bool { return len(a[i]) > len(a[j]) }) }
+	byLen(zh)
+	byLen(en)
+	var pairs []string
+	for _, n := range zh {
+		pairs = append(pairs, n, " ⓒ ")
+	}
+	return &nameReplacer{zh: strings.NewReplacer(pairs...), en: newPat(strings.Join(en, "|"))}
 })
+
+// nameReplacer is classNames: Chinese names by literal replacement, English names by a word-bounded
+// pattern.
+type nameReplacer struct {
+	zh *strings.Replacer
+	en *pat
+}
+
+// replace returns t with every class name replaced by " ⓒ ".
+func (n *nameReplacer) replace(t string) string {
+	t = n.zh.Replace(t)
+	if hasASCIILetter(t) {
+		t = n.en.ReplaceAllString(t, " ⓒ ")
+	}
+	return t
+}
 
 // routeFeatures reads a text as the router sees it: CJK characters and character pairs (the start and
 // end of the text marked), Latin words and word pairs, codes and class names as placeholders, the
@@ -163,7 +189,7 @@ func eachRouteFeature(text string, add func(string)) {
 	if strings.Contains(t, "ito") || strings.Contains(t, "bpo") || strings.Contains(t, "kpo") {
 		t = reRouteMajor.ReplaceAllString(t, " ⓜ ")
 	}
-	t = classNames().ReplaceAllString(t, " ⓒ ")
+	t = classNames().replace(t)
 	rs := []rune(t)
 	var prev, prev2 rune = '^', '^'
 	var word strings.Builder

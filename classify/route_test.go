@@ -1,6 +1,9 @@
 package classify
 
 import (
+	"regexp"
+	"sort"
+	"strings"
 	"testing"
 
 	"fenlei/corpus"
@@ -91,5 +94,43 @@ func TestRouterDeterministic(t *testing.T) {
 				t.Fatalf("%q: %v vs %v", d.Text, pa, pb)
 			}
 		}
+	}
+}
+
+// The class-name replacer gives what one alternation of every name (longest first, English names as
+// whole words) gives, on every training text and on texts that put names next to each other.
+func TestClassNamesAgree(t *testing.T) {
+	g, err := corpus.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alts []string
+	for _, c := range g.Classes {
+		alts = append(alts, regexp.QuoteMeta(c.Name))
+		if c.NameEN != "" {
+			alts = append(alts, `\b`+regexp.QuoteMeta(strings.ToLower(c.NameEN))+`\b`)
+		}
+	}
+	sort.Slice(alts, func(i, j int) bool { return len(alts[i]) > len(alts[j]) })
+	one := regexp.MustCompile(strings.Join(alts, "|"))
+	texts := []string{"软件研发服务和软件技术服务有什么区别", "software r&d servicessoftware testing services", ""}
+	for _, c := range g.Classes {
+		texts = append(texts, c.Name+c.Name, strings.ToLower(c.NameEN)+"s "+c.Name+"x"+strings.ToLower(c.NameEN))
+	}
+	for _, d := range routeDocs(t) {
+		texts = append(texts, strings.ToLower(d.Text))
+	}
+	replaced := 0
+	for _, s := range texts {
+		want := one.ReplaceAllString(s, " ⓒ ")
+		if got := classNames().replace(s); got != want {
+			t.Fatalf("%q: replaced %q, the alternation gives %q", s, got, want)
+		}
+		if want != s {
+			replaced++
+		}
+	}
+	if replaced < 100 {
+		t.Errorf("only %d of %d texts name a class: the comparison proves little", replaced, len(texts))
 	}
 }
