@@ -44,6 +44,9 @@ type Case struct {
 	Expected string `json:"expected,omitempty"`
 	// Accept lists other codes an expert would also accept.
 	Accept []string `json:"accept,omitempty"`
+	// Ref is the passage that decides Expected (a coding-index entry's ref), when known: a right
+	// answer should cite it (Report.Deciding).
+	Ref    string   `json:"ref,omitempty"`
 	Tags   []string `json:"tags,omitempty"`
 	Lang   string   `json:"lang,omitempty"`
 	Reason string   `json:"reason,omitempty"`

@@ -42,6 +42,9 @@ type Report struct {
 	// PerTag is the share of right cases per tag (top-1 sub-class, or question hit), sorted by tag.
 	PerTag    []TagScore    `json:"per_tag"`
 	Citations CitationScore `json:"citations"`
+	// Deciding counts the right classification answers to cases with a Ref (a coding-index entry's
+	// deciding passage) that cite that passage.
+	Deciding  DecidingScore `json:"deciding,omitzero"`
 	Questions QuestionScore `json:"questions"`
 	Routing   RoutingScore  `json:"routing"`
 	// RoutingCV is the router's leave-one-author-out cross-validation over its training texts, per route
@@ -136,6 +139,20 @@ type CitationScore struct {
 	Total    int     `json:"total"`
 	Verbatim int     `json:"verbatim"`
 	Rate     float64 `json:"rate"`
+}
+
+// DecidingScore is how often a right answer cites the passage its case's author said decides it: First
+// when it is the first citation (the one the answer's reason quotes), Cited when it is anywhere; by the
+// expected code's kind, OUT apart, since an OUT rests on a scope clause or an exclusion the text must be
+// matched with.
+type DecidingScore struct {
+	Cases    int     `json:"cases"` // right answers to cases with a Ref
+	First    int     `json:"first"`
+	Cited    int     `json:"cited"`
+	Rate     float64 `json:"rate"` // First / Cases
+	OutCases int     `json:"out_cases"`
+	OutFirst int     `json:"out_first"`
+	OutRate  float64 `json:"out_rate"` // OutFirst / OutCases
 }
 
 // QuestionScore is the hit rate on guidance-question cases.

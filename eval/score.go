@@ -2,6 +2,7 @@ package eval
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -461,6 +462,7 @@ func scoreCitations(rep *Report, verbatim func(string) bool) {
 		cs.Rate = rate(cs.Verbatim, cs.Total)
 	}
 	rep.Citations = cs
+	rep.Deciding = deciding(rep.Results)
 
 	for _, r := range rep.Results {
 		if r.Right {
@@ -477,6 +479,32 @@ func scoreCitations(rep *Report, verbatim func(string) bool) {
 		}
 		rep.Failures = append(rep.Failures, f)
 	}
+}
+
+// deciding scores the right classification answers to cases with a Ref (DecidingScore).
+func deciding(results []Result) DecidingScore {
+	var ds DecidingScore
+	for _, r := range results {
+		if r.Case.IsQuestion() || r.Case.Ref == "" || !r.Right || r.Error != "" {
+			continue
+		}
+		first := len(r.Decision.Citations) > 0 && r.Decision.Citations[0].Ref == r.Case.Ref
+		ds.Cases++
+		if first {
+			ds.First++
+		}
+		if slices.ContainsFunc(r.Decision.Citations, func(c decision.Citation) bool { return c.Ref == r.Case.Ref }) {
+			ds.Cited++
+		}
+		if normCode(r.Case.Expected) == decision.OUT {
+			ds.OutCases++
+			if first {
+				ds.OutFirst++
+			}
+		}
+	}
+	ds.Rate, ds.OutRate = rate(ds.First, ds.Cases), rate(ds.OutFirst, ds.OutCases)
+	return ds
 }
 
 // scoreRest fills question hits, latency, tokens and errors.

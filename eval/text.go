@@ -32,6 +32,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	} else {
 		p("citations verbatim\t-\t(%d citations, not checked)\n", r.Citations.Total)
 	}
+	if r.Deciding.Cases > 0 {
+		p("deciding passage cited first\t%.3f\t(%d of %d right answers; cited at all %d; OUT %d of %d)\n", r.Deciding.Rate,
+			r.Deciding.First, r.Deciding.Cases, r.Deciding.Cited, r.Deciding.OutFirst, r.Deciding.OutCases)
+	}
 	p("question hit rate\t%.3f\t(%d of %d)\n", r.Questions.HitRate, r.Questions.Hits, r.Questions.Cases)
 	p("routed as question\t%.3f\t(%d of %d questions)\n", r.Routing.QuestionRate, r.Routing.QuestionsRight, r.Routing.Questions)
 	p("routed as description\t%.3f\t(%d of %d descriptions)\n", r.Routing.DescriptionRate, r.Routing.DescriptionsRight, r.Routing.Descriptions)

@@ -194,5 +194,5 @@ func entryCase(e corpus.Entry) eval.Case {
 	if e.Register == "contract" || e.Register == "tender" {
 		tags = append(tags, "excerpt")
 	}
-	return eval.Case{ID: fmt.Sprintf("%s:%d", e.Author, e.Line), Text: e.Text, Expected: e.Code, Tags: tags, Lang: e.Lang}
+	return eval.Case{ID: fmt.Sprintf("%s:%d", e.Author, e.Line), Text: e.Text, Expected: e.Code, Ref: e.Ref, Tags: tags, Lang: e.Lang}
 }
