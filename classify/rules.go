@@ -260,14 +260,28 @@ func (s *state) suggested() string {
 	return ""
 }
 
-// nearestRef is the deciding passage of the nearest coding-index entry labelled code, if any neighbour is.
+// nearestRef is the deciding passage of the coding-index entries nearest the text that are labelled code:
+// the ref those neighbours rest on with the most similarity between them (BM25, summed), the nearer
+// neighbour's on a tie; "" when no neighbour has the label. A vote rather than the single nearest entry,
+// since the nearest may share only the asking words ("这算服务外包吗") with the text while several a
+// little further share its matter and agree on the clause.
 func (s *state) nearestRef(code string) string {
-	for _, n := range s.nbrs {
-		if n.Code == code {
-			return n.Ref
+	best, bestW := "", 0.0
+	for i, n := range s.nbrs {
+		if n.Code != code || n.Ref == best {
+			continue
+		}
+		w := 0.0
+		for _, m := range s.nbrs[i:] {
+			if m.Code == code && m.Ref == n.Ref {
+				w += m.Score
+			}
+		}
+		if w > bestW {
+			best, bestW = n.Ref, w
 		}
 	}
-	return ""
+	return best
 }
 
 // outEvidence reports whether the coding index speaks for OUT: the scorer puts OUT above every class, or
