@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"fenlei/corpus"
 	"fenlei/decision"
@@ -20,6 +21,7 @@ type qa struct {
 	msgs       map[string]corpus.Message
 	answers    []corpus.PlainAnswer
 	notCovered []string
+	title      *regexp.Regexp // the guidance's own title, as a question may name it (titlePattern)
 }
 
 func newQA(g *corpus.Guidance) (*qa, error) {
@@ -27,7 +29,7 @@ func newQA(g *corpus.Guidance) (*qa, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &qa{pats: map[string]*pat{}, msgs: a.Messages, answers: a.Answers, notCovered: a.NotCovered}
+	q := &qa{pats: map[string]*pat{}, msgs: a.Messages, answers: a.Answers, notCovered: a.NotCovered, title: titlePattern(g)}
 	for name, p := range a.Patterns {
 		q.pats[name] = compile(p)
 	}
@@ -43,6 +45,44 @@ func newQA(g *corpus.Guidance) (*qa, error) {
 		}
 	}
 	return q, nil
+}
+
+// titlePattern matches the guidance's title as a question names it, built from the title page's passages
+// (title.1 and title.2 in Chinese, title.3 and title.4 in English): in book-title marks or quotes or not,
+// with the year in brackets or not, English words in any case and spacing. Nil when the title page does
+// not have those passages.
+func titlePattern(g *corpus.Guidance) *regexp.Regexp {
+	var parts [4]string
+	for i := range parts {
+		p, ok := g.Passage(fmt.Sprintf("title.%d", i+1))
+		if !ok {
+			return nil
+		}
+		parts[i] = strings.TrimSpace(p.Text)
+	}
+	year := strings.TrimFunc(parts[1], func(r rune) bool { return !unicode.IsDigit(r) })
+	words := strings.Fields(parts[2] + " " + parts[3])
+	for i, w := range words {
+		words[i] = regexp.QuoteMeta(w)
+	}
+	return regexp.MustCompile(`(?i)[《<"“'‘]?\s*(?:` + regexp.QuoteMeta(parts[0]) + `|(?:the\s+)?` + strings.Join(words, `\s+`) + `)` +
+		`(?:\s*[(（]?\s*` + regexp.QuoteMeta(year) + `\s*年?\s*[)）]?)?\s*[》>"”'’]?`)
+}
+
+// withoutTitle is text with the guidance's title taken out, when something a question asks remains: a
+// question that names the document ("《中国服务外包统计操作指引（2022年）》对服务外包是如何定义的？") asks about
+// what is in it, and the title's words would draw the title page. A question about the document itself
+// keeps its words ("指引是哪个部门发布的？" does not name the title; what remains of "中国服务外包统计操作指引
+// 是哪年的版本？" still asks for the title page through the nearest questions).
+func (q *qa) withoutTitle(text string) string {
+	if q.title == nil {
+		return text
+	}
+	rest := q.title.ReplaceAllString(text, " ")
+	if rest == text || !hasLetters(reQuestionWords.ReplaceAllString(rest, " ")) {
+		return text
+	}
+	return strings.TrimSpace(rest)
 }
 
 func (q *qa) msg(key, lang string, args ...any) string {
@@ -108,6 +148,8 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 	lang := Lang(text)
 	d := decision.Decision{Kind: decision.KindGuidance, Lang: lang, Engine: "offline", Path: []string{},
 		Candidates: []decision.Candidate{}, Checks: []decision.Check{}, Citations: []decision.Citation{}}
+	topic := e.qa.topicNotCovered(text)
+	text = e.qa.withoutTitle(text)
 	votes, err := e.votes(ctx, text)
 	if err != nil {
 		return decision.Decision{}, err
@@ -116,7 +158,6 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 	if err != nil {
 		return decision.Decision{}, err
 	}
-	topic := e.qa.topicNotCovered(text)
 	if topic != "" || votes.outside >= e.qp.outside {
 		d.Uncovered = true
 		d.Citations = citations(e.g, best(hits))
