@@ -116,12 +116,22 @@ func (l *refList) add(ref string) {
 	l.refs = append(l.refs, ref)
 }
 
-// citations quotes the passages of refs, verbatim, with their places.
+// citations quotes the passages of refs, verbatim, with their places, each once; an exclusion is followed
+// by its restatements.
 func citations(g *corpus.Guidance, refs []string) []decision.Citation {
 	out := make([]decision.Citation, 0, len(refs))
-	for _, r := range refs {
-		if p, ok := g.Passage(r); ok {
+	seen := map[string]bool{}
+	add := func(r string) {
+		if p, ok := g.Passage(r); ok && !seen[r] {
+			seen[r] = true
 			out = append(out, decision.Citation{Ref: p.Ref, Section: p.Section, Quote: p.Text, Line: p.Line})
+		}
+	}
+	for _, r := range refs {
+		add(r)
+		// An exclusion the guidance states twice is quoted in both places (corpus.Restatements).
+		for _, again := range g.Restatements(r) {
+			add(again)
 		}
 	}
 	return out

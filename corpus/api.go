@@ -50,7 +50,7 @@ func (g *Guidance) level(l Level) []Class {
 	return slices.Clip(g.levels[l])
 }
 
-// indexOnce groups the classes by level and the passages by code, once.
+// indexOnce groups the classes by level and the passages by code, and finds the restated exclusions, once.
 func (g *Guidance) indexOnce() {
 	g.groupOnce.Do(func() {
 		g.levels = map[Level][]Class{}
@@ -61,7 +61,76 @@ func (g *Guidance) indexOnce() {
 		for _, p := range g.Passages {
 			g.ofCode[p.Code] = append(g.ofCode[p.Code], p)
 		}
+		g.restated = map[string][]string{}
+		for _, ps := range g.ofCode {
+			for _, d := range ps {
+				for _, x := range ps {
+					// d is in the definition, x in the list of exclusions
+					if d.Kind == KindExclude && x.Kind == KindExclude && strings.HasPrefix(d.Ref, d.Code+".def.exclude.") &&
+						strings.HasPrefix(x.Ref, d.Code+".exclude.") && restates(d.Text, x.Text) {
+						g.restated[d.Ref] = append(g.restated[d.Ref], x.Ref)
+						g.restated[x.Ref] = append(g.restated[x.Ref], d.Ref)
+					}
+				}
+			}
+		}
 	})
+}
+
+// Restatements returns the exclusions of ref's class that state the same exclusion as ref: the guidance
+// often says it twice, once in the definition ("但不包括电子商务代运营服务", I23.def.exclude.1) and once in
+// the class's list of exclusions ("…电子商务代运营服务，应纳入 B22…", I23.exclude.3). A definition's
+// exclusion and a listed one are restatements when at least 60 % of the character pairs of the shorter
+// (without "(但)不包括", "应纳入…" and the closing "等") are in the other: I23, K13, K22 and B23 in the
+// 2022 guidance; paraphrases sharing fewer words (B12's audit, B13's third-party services) are not found.
+// Nil for a passage with none.
+func (g *Guidance) Restatements(ref string) []string {
+	g.indexOnce()
+	return g.restated[ref]
+}
+
+// restates reports whether exclusions a and b state one exclusion (see Restatements).
+func restates(a, b string) bool {
+	x, y := hanPairs(exclusionCore(a)), hanPairs(exclusionCore(b))
+	if len(x) > len(y) {
+		x, y = y, x
+	}
+	shared := 0
+	for p := range x {
+		if y[p] {
+			shared++
+		}
+	}
+	return len(x) > 0 && float64(shared) >= 0.6*float64(len(x))
+}
+
+// exclusionCore is an exclusion's matter: without "(但)不包括", a redirect ("，应纳入 …") and a closing "等".
+func exclusionCore(s string) string {
+	s = strings.Join(strings.Fields(s), "")
+	s = strings.TrimPrefix(s, "但")
+	s = strings.TrimPrefix(s, "不包括")
+	if i := strings.Index(s, "应纳入"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimRight(s, "。；;，,")
+	return strings.TrimSuffix(s, "等")
+}
+
+// hanPairs is the set of adjacent pairs of Han characters in s.
+func hanPairs(s string) map[string]bool {
+	out := map[string]bool{}
+	var prev rune
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			if prev != 0 {
+				out[string(prev)+string(r)] = true
+			}
+			prev = r
+		} else {
+			prev = 0
+		}
+	}
+	return out
 }
 
 // Children returns the direct children of a class.

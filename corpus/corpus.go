@@ -78,4 +78,5 @@ type Guidance struct {
 	groupOnce sync.Once
 	levels    map[Level][]Class    // the classes of each level, in document order (see level)
 	ofCode    map[string][]Passage // the passages of each code, in document order (see PassagesOf)
+	restated  map[string][]string  // see Restatements
 }
