@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -109,7 +110,7 @@ func (q *qa) written(primary []string) (corpus.PlainAnswer, bool) {
 		share := float64(in) / float64(len(ans.Refs))
 		at := slices.Index(primary, ans.Refs[0])
 		if at < 0 {
-			at = len(primary)
+			at = math.MaxInt // not among the best at all (len(primary) would pass for "one of the two best" when it is 1)
 		}
 		if !(at < 2 || top && share >= 0.5) {
 			continue

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"fenlei/corpus"
 	"fenlei/decision"
 )
 
@@ -143,4 +144,40 @@ func TestFollowups(t *testing.T) {
 			t.Errorf("answer %q, want that it already is I11", firstLine(d))
 		}
 	})
+}
+
+// A written answer is chosen only for the passages it was written for: with one best passage that no
+// written answer starts with, none is chosen (a one-passage list once let every answer count as "among the
+// two best" and the first written, the issuer's, answered a question about payroll).
+func TestWrittenAnswerNeedsItsPassages(t *testing.T) {
+	g, err := corpus.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := newQA(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		primary []string
+		first   string // the written answer's first ref; "" for none
+	}{
+		{[]string{"B11.typical.2"}, ""},
+		{[]string{"B26.def"}, ""},
+		{[]string{"B11.typical.2", "B11.exclude.4"}, ""},
+		{[]string{"platform.p6.3"}, "platform.p6.3"},
+		{[]string{"scope.def"}, "scope.def"},
+		{[]string{"B11.typical.2", "title.5"}, "title.5"},
+		{[]string{"rule.4.2", "rule.4.1"}, "rule.4.2"},
+	}
+	for _, tc := range tests {
+		ans, ok := q.written(tc.primary)
+		got := ""
+		if ok {
+			got = ans.Refs[0]
+		}
+		if got != tc.first {
+			t.Errorf("written(%v): the answer for %q, want %q", tc.primary, got, tc.first)
+		}
+	}
 }
