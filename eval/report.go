@@ -160,6 +160,16 @@ type QuestionScore struct {
 	Cases   int     `json:"cases"`
 	Hits    int     `json:"hits"`
 	HitRate float64 `json:"hit_rate"`
+	// Led counts the questions with needed passages (Case.Needs) whose answer quotes a needed passage
+	// first: the plain answer is written for, or taken from, the first passage.
+	NeedCases int     `json:"need_cases,omitempty"`
+	Led       int     `json:"led,omitempty"`
+	LedRate   float64 `json:"led_rate,omitempty"`
+	// Quoted and QuotedNeeded count those answers' quotes and the needed ones among them: Precision is
+	// their ratio (an answer that quotes twelve passages to cover one is hard to read).
+	Quoted       int     `json:"quoted,omitempty"`
+	QuotedNeeded int     `json:"quoted_needed,omitempty"`
+	Precision    float64 `json:"precision,omitempty"`
 }
 
 // RoutingScore says how often inputs were routed right: questions answered as questions (guidance or

@@ -530,6 +530,18 @@ func scoreRest(rep *Report) {
 			if r.Right {
 				rep.Questions.Hits++
 			}
+			if len(r.Case.Needs) > 0 {
+				rep.Questions.NeedCases++
+				if cs := r.Decision.Citations; len(cs) > 0 && slices.Contains(r.Case.Needs, cs[0].Ref) {
+					rep.Questions.Led++
+				}
+				for _, c := range r.Decision.Citations {
+					rep.Questions.Quoted++
+					if slices.Contains(r.Case.Needs, c.Ref) {
+						rep.Questions.QuotedNeeded++
+					}
+				}
+			}
 		}
 		lat = append(lat, r.LatencyMS)
 		latSum += r.LatencyMS
@@ -543,6 +555,8 @@ func scoreRest(rep *Report) {
 	}
 	rep.Questions.Cases = rep.QuestionCases
 	rep.Questions.HitRate = rate(rep.Questions.Hits, rep.QuestionCases)
+	rep.Questions.LedRate = rate(rep.Questions.Led, rep.Questions.NeedCases)
+	rep.Questions.Precision = rate(rep.Questions.QuotedNeeded, rep.Questions.Quoted)
 	rep.Routing.QuestionRate = rate(rep.Routing.QuestionsRight, rep.Routing.Questions)
 	rep.Routing.DescriptionRate = rate(rep.Routing.DescriptionsRight, rep.Routing.Descriptions)
 	rep.ErrorCount = len(rep.Errors)

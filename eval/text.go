@@ -37,6 +37,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			r.Deciding.First, r.Deciding.Cases, r.Deciding.Cited, r.Deciding.OutFirst, r.Deciding.OutCases)
 	}
 	p("question hit rate\t%.3f\t(%d of %d)\n", r.Questions.HitRate, r.Questions.Hits, r.Questions.Cases)
+	if r.Questions.NeedCases > 0 {
+		p("needed passage quoted first\t%.3f\t(%d of %d questions with needed passages)\n", r.Questions.LedRate, r.Questions.Led, r.Questions.NeedCases)
+		p("quotes that are needed\t%.3f\t(%d of %d quotes, %.1f an answer)\n", r.Questions.Precision, r.Questions.QuotedNeeded,
+			r.Questions.Quoted, float64(r.Questions.Quoted)/float64(r.Questions.NeedCases))
+	}
 	p("routed as question\t%.3f\t(%d of %d questions)\n", r.Routing.QuestionRate, r.Routing.QuestionsRight, r.Routing.Questions)
 	p("routed as description\t%.3f\t(%d of %d descriptions)\n", r.Routing.DescriptionRate, r.Routing.DescriptionsRight, r.Routing.Descriptions)
 	for _, rs := range r.RoutingCV {
