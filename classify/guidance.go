@@ -34,7 +34,7 @@ func newQA(g *corpus.Guidance) (*qa, error) {
 	for name, p := range a.Patterns {
 		q.pats[name] = compile(p)
 	}
-	for _, name := range []string{"class_intent", "typical", "excludes", "parent", "members"} {
+	for _, name := range []string{"class_intent", "typical", "excludes", "parent", "members", "self_reference"} {
 		if q.pats[name] == nil {
 			return nil, fmt.Errorf("corpus/answers.yaml: no pattern %s", name)
 		}
@@ -251,7 +251,7 @@ func (e *Engine) selectSentence(c decision.Citation, lang string) string {
 // rankPassages ranks the guidance's passages for a question (its words translated by the question
 // vocabulary) by BM25, sections 一, 三, 四 and the title page favoured, best first.
 func (e *Engine) rankPassages(ctx context.Context, text string) ([]scoredRef, error) {
-	q := reQuestionWords.ReplaceAllString(text, " ")
+	q := reQuestionWords.ReplaceAllString(e.qa.pats["self_reference"].ReplaceAllString(text, " "), " ")
 	if !hasLetters(q) {
 		q = text
 	}
