@@ -255,11 +255,12 @@ func (e *Engine) rankPassages(ctx context.Context, text string) ([]scoredRef, er
 	if !hasLetters(q) {
 		q = text
 	}
-	hits, err := e.s.Passages(ctx, q, e.questionTerms(text), 40)
+	terms := e.questionTerms(text)
+	hits, err := e.s.Passages(ctx, q, terms, 40)
 	if len(hits) == 0 && q != text && (err == nil || errors.Is(err, retrieval.ErrEmptyQuery)) {
 		// Nothing but the document's own words matched: the nearest passages are those they find
 		// (an uncovered question is still answered with the nearest passages).
-		hits, err = e.s.Passages(ctx, text, e.questionTerms(text), 40)
+		hits, err = e.s.Passages(ctx, text, terms, 40)
 	}
 	if err != nil && !errors.Is(err, retrieval.ErrEmptyQuery) {
 		return nil, fmt.Errorf("classify.Guidance: %w", err)
