@@ -61,12 +61,25 @@ type Case struct {
 	// QKind is the kind of a guidance question: scope, rules, platform, class, difference, meta, outside.
 	QKind  string `json:"kind,omitempty"`
 	Author string `json:"author,omitempty"`
+	// Route is the route a right answer takes, "description" or "question", when it was adjudicated
+	// apart from the case's type (LoadRoutes, ApplyRoutes); "" means by type: a question case is a
+	// question, a classification case a description.
+	Route string `json:"route,omitempty"`
 	// Line is the line of the source file the case was read from (0 if not read from a file).
 	Line int `json:"line,omitempty"`
 }
 
 // IsQuestion reports whether c is a guidance-question case.
 func (c Case) IsQuestion() bool { return c.Question != "" }
+
+// WantsQuestion reports whether a right answer takes the input for a question (guidance or
+// follow-up) rather than a description to classify: the adjudicated Route when set, else the case's type.
+func (c Case) WantsQuestion() bool {
+	if c.Route != "" {
+		return c.Route == RouteQuestion
+	}
+	return c.IsQuestion()
+}
 
 // Input is the text sent to the Classifier.
 func (c Case) Input() string {

@@ -173,8 +173,11 @@ type QuestionScore struct {
 }
 
 // RoutingScore says how often inputs were routed right: questions answered as questions (guidance or
-// follow-up), descriptions classified (not taken for questions). Cases with an error are not counted.
+// follow-up), descriptions classified (not taken for questions). Cases with an error are not counted. A
+// case counts under the route it was adjudicated to when it has one (Case.Route), else under its type.
 type RoutingScore struct {
+	// Adjudicated is how many cases count under a route other than their type's (Case.Route).
+	Adjudicated       int     `json:"adjudicated,omitempty"`
 	Questions         int     `json:"questions"`
 	QuestionsRight    int     `json:"questions_right"`
 	QuestionRate      float64 `json:"question_rate"`

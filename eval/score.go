@@ -513,8 +513,11 @@ func scoreRest(rep *Report) {
 	var latSum float64
 	for _, r := range rep.Results {
 		if r.Error == "" {
+			if r.Case.Route != "" && r.Case.WantsQuestion() != r.Case.IsQuestion() {
+				rep.Routing.Adjudicated++
+			}
 			switch q := routedAsQuestion(r.Decision); {
-			case r.Case.IsQuestion():
+			case r.Case.WantsQuestion():
 				rep.Routing.Questions++
 				if q {
 					rep.Routing.QuestionsRight++

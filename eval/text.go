@@ -44,6 +44,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	p("routed as question\t%.3f\t(%d of %d questions)\n", r.Routing.QuestionRate, r.Routing.QuestionsRight, r.Routing.Questions)
 	p("routed as description\t%.3f\t(%d of %d descriptions)\n", r.Routing.DescriptionRate, r.Routing.DescriptionsRight, r.Routing.Descriptions)
+	if r.Routing.Adjudicated > 0 {
+		p("routes adjudicated\t%d\t(cases counted under the route adjudicated for them, not their type)\n", r.Routing.Adjudicated)
+	}
 	for _, rs := range r.RoutingCV {
 		p("routing cv: %s\t%.3f\t(%d of %d texts, leave one author out)\n", rs.Route, rs.Rate, rs.Right, rs.Texts)
 	}

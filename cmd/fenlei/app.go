@@ -522,6 +522,13 @@ func (a *App) eval(ctx context.Context) error {
 		}
 		cases = append(cases, cs...)
 	}
+	if a.cfg.Routes != "" {
+		routes, err := eval.LoadRoutes(a.cfg.Routes)
+		if err != nil {
+			return err
+		}
+		a.lg.Info("routes adjudicated", "file", a.cfg.Routes, "cases", eval.ApplyRoutes(cases, routes))
+	}
 	opts := eval.Options{Workers: a.cfg.Workers, Verbatim: a.g.Verbatim, Logger: a.lg}
 	if opts.Workers == 0 && a.cfg.LLMURL != "" {
 		opts.Workers = 4 // the LLM's concurrency limit

@@ -34,6 +34,7 @@ type Config struct {
 	DiscordToken, DiscordGuild, DiscordAPI string
 
 	Cases    multiFlag
+	Routes   string // eval: a routes file (adjudicated routes of the cases)
 	Report   string
 	Compare  string
 	Baseline string
@@ -98,6 +99,7 @@ func newConfig(cmd string, getenv func(string) string) (*Config, *flag.FlagSet) 
 		fs.StringVar(&c.DiscordAPI, "api-base", getenv("DISCORD_API_BASE"), "Discord REST base (proxies, tests)")
 	case "eval":
 		fs.Var(&c.Cases, "cases", "case file (.jsonl, .json or .csv); repeatable")
+		fs.StringVar(&c.Routes, "routes", "", "score routing against this routes file's adjudicated routes (TSV: id, route, annotators' routes), e.g. eval/testdata/routes.tsv")
 		fs.BoolVar(&c.JSON, "json", false, "print the report as JSON")
 		fs.StringVar(&c.Report, "report", "", "write a self-contained HTML report here")
 		fs.StringVar(&c.Compare, "compare", "", "a previous --json report: list the cases fixed and broken")

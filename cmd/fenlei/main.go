@@ -91,7 +91,7 @@ Usage:
                                       [--hosts NAMES] [--rate-limit 10] [--burst 40] [--ws-rate-limit 1]
                                       [--ws-burst 5] [--max-conns-per-ip 50] [--max-in-flight N]
   fenlei discord                      the Discord bot (DISCORD_TOKEN, DISCORD_GUILD_ID)
-  fenlei eval --cases FILE [--cases FILE2] [--json] [--report out.html] [--compare prev.json] [--baseline FILE]
+  fenlei eval --cases FILE [--cases FILE2] [--routes FILE] [--json] [--report out.html] [--compare prev.json] [--baseline FILE]
   fenlei eval --cv author [--json]    leave-one-author-out cross-validation over the coding index
   fenlei eval --cv questions [--json] the same over the question index and the router's training texts
   fenlei train [-o classify/model.json]  fit the router and question kinds (classify/routing.bin), compile the
