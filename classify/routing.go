@@ -36,7 +36,7 @@ type RoutingData struct {
 }
 
 // LoadRoutingData reads the routing examples and the coding index (from the source tree) and the question
-// index.
+// index; a text that corpus/rerouted.tsv lists takes the route its review gave (corpus.Reroutes).
 func LoadRoutingData(g *corpus.Guidance) (RoutingData, error) {
 	ex, err := corpus.RoutingExamples()
 	if err != nil {
@@ -50,7 +50,17 @@ func LoadRoutingData(g *corpus.Guidance) (RoutingData, error) {
 	if err != nil {
 		return RoutingData{}, err
 	}
-	return RoutingData{Docs: RouteDocs(ex, idx, qs), Questions: qs}, nil
+	rr, err := corpus.Reroutes()
+	if err != nil {
+		return RoutingData{}, err
+	}
+	docs := RouteDocs(ex, idx, qs)
+	for i := range docs {
+		if r, ok := rr[corpus.TextHash(docs[i].Text)]; ok {
+			docs[i].Route = r
+		}
+	}
+	return RoutingData{Docs: docs, Questions: qs}, nil
 }
 
 // Hash identifies the data: the models embedded are stale when it changes.

@@ -154,6 +154,10 @@ func (a *App) crossValidateQuestions(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rr, err := corpus.Reroutes()
+	if err != nil {
+		return err
+	}
 	var folds []eval.Fold
 	for _, q := range qs {
 		if len(folds) == 0 || folds[len(folds)-1].Name != q.Author {
@@ -164,7 +168,11 @@ func (a *App) crossValidateQuestions(ctx context.Context) error {
 			folds = append(folds, eval.Fold{Name: q.Author, Classifier: f})
 		}
 		f := &folds[len(folds)-1]
-		f.Cases = append(f.Cases, questionCase(q))
+		c := questionCase(q)
+		if r := rr[corpus.TextHash(q.Text)]; r == corpus.RouteDescription {
+			c.Route = eval.RouteDescription // reviewed: it asks which class, so it is a description
+		}
+		f.Cases = append(f.Cases, c)
 	}
 	rep, err := eval.CrossValidate(ctx, folds, a.evalOptions())
 	if err != nil {
