@@ -277,3 +277,21 @@ func subject(text string) string {
 func selfService(text string) bool {
 	return containsAny(text, voc.clauses.Terms["self_service"])
 }
+
+// whyNotSupposed cites, after the deciding passages, the exclusion of each class the asker supposed
+// ("电商代运营是I23还是B22？", "劳务派遣算B11吗？") that the description meets, when the answer is another
+// class or OUT: the passage that says why not. Nothing when the supposed class is the answer, or when no
+// exclusion of it is met.
+func (s *state) whyNotSupposed() {
+	if s.code == "" {
+		return
+	}
+	for _, c := range s.supposed {
+		if c == s.code {
+			continue
+		}
+		if p, ok := s.matchedExclusion(c); ok {
+			s.cite(p.Ref)
+		}
+	}
+}

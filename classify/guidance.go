@@ -23,6 +23,57 @@ type qa struct {
 	answers    []corpus.PlainAnswer
 	notCovered []string
 	title      *regexp.Regexp // the guidance's own title, as a question may name it (titlePattern)
+	defs       []definedTerm  // the terms the guidance defines in its own words (definedTerms)
+}
+
+// definedTerm is a term the guidance defines outside the class table ("交叉服务是指…"), and the passage
+// that defines it.
+type definedTerm struct{ term, ref string }
+
+// definedTerms finds the terms that passages define: the run of Han characters right before a
+// definition marker (corpus/clauses.yaml terms.definition_markers: "是指", "定义为"), every length from two
+// characters up ("我们将服务外包定义为" defines 服务外包, and also 将服务外包, which no question names).
+// Class definitions are left to the class path. Longest first, so that 服务外包交易平台 wins over 服务外包.
+func definedTerms(g *corpus.Guidance, markers []string) []definedTerm {
+	var out []definedTerm
+	for _, p := range g.Passages {
+		if p.Kind != corpus.KindScope && p.Kind != corpus.KindRule && p.Kind != corpus.KindPlatform {
+			continue
+		}
+		for _, m := range markers {
+			for rest := p.Text; ; {
+				i := strings.Index(rest, m)
+				if i < 0 {
+					break
+				}
+				before := []rune(rest[:i])
+				start := len(before)
+				for start > 0 && unicode.Is(unicode.Han, before[start-1]) && len(before)-start < 12 {
+					start--
+				}
+				for k := start; k <= len(before)-2; k++ {
+					out = append(out, definedTerm{string(before[k:]), p.Ref})
+				}
+				rest = rest[i+len(m):]
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i].term) > len(out[j].term) })
+	return out
+}
+
+// definition returns the passage that defines the longest defined term a definitional question names
+// ("交叉服务在指引里是怎么定义的？" → the passage "交叉服务是指…"), or "".
+func (q *qa) definition(text string) string {
+	if !reDefinitional.MatchString(text) {
+		return ""
+	}
+	for _, d := range q.defs {
+		if strings.Contains(text, d.term) {
+			return d.ref
+		}
+	}
+	return ""
 }
 
 func newQA(g *corpus.Guidance) (*qa, error) {
@@ -30,7 +81,8 @@ func newQA(g *corpus.Guidance) (*qa, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &qa{pats: map[string]*pat{}, msgs: a.Messages, answers: a.Answers, notCovered: a.NotCovered, title: titlePattern(g)}
+	q := &qa{pats: map[string]*pat{}, msgs: a.Messages, answers: a.Answers, notCovered: a.NotCovered, title: titlePattern(g),
+		defs: definedTerms(g, voc.clauses.Terms["definition_markers"])}
 	for name, p := range a.Patterns {
 		q.pats[name] = compile(p)
 	}
@@ -190,6 +242,10 @@ func (e *Engine) Guidance(ctx context.Context, text string) (decision.Decision, 
 		return d, nil
 	}
 	primary := e.qp.combine(votes, hits)
+	if def := e.qa.definition(text); def != "" {
+		// A term the guidance defines, asked for its definition: the defining passage answers first.
+		primary = append([]string{def}, slices.DeleteFunc(primary, func(r string) bool { return r == def })...)
+	}
 	refs := &refList{g: e.g}
 	var plain string
 	// The plain answer written for the best passages; its passages come first, all of them.

@@ -38,6 +38,8 @@ func TestGuidanceAnswers(t *testing.T) {
 		{"call centre definition", "呼叫中心服务的定义是什么？", "", []string{"B23.def"}, []string{"B23"}, false},
 		{"data processing definition", "What is the definition of data processing services?", "en", []string{"B21.def"}, []string{"B21", "Data processing"}, false},
 		{"deadline plain", "交易平台的年度数据最迟哪天要交？", "", []string{"platform.p6.3"}, []string{"1 月 10 日"}, false},
+		// a term the guidance defines outside the class table: its defining passage answers (leads: TestDefinedTermLeads)
+		{"defined term", "交叉服务在指引里是怎么定义的？", "", []string{"rule.p1.1"}, nil, false},
 		// new sentences of each kind
 		{"materials whole", "Which documents must a platform hand in to register?", "en",
 			[]string{"platform.material.1", "platform.material.2", "platform.material.3", "platform.material.4", "platform.material.5"},
@@ -178,6 +180,78 @@ func TestWrittenAnswerNeedsItsPassages(t *testing.T) {
 		}
 		if got != tc.first {
 			t.Errorf("written(%v): the answer for %q, want %q", tc.primary, got, tc.first)
+		}
+	}
+}
+
+// A term defined in the guidance's prose ("X是指…", "将X定义为") is answered first from the passage that
+// defines it, the longest term named winning (服务外包交易平台 over 服务外包); a question that is not
+// definitional is left to the ranking.
+func TestDefinedTermLeads(t *testing.T) {
+	e, err := scoredFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ text, first string }{
+		{"交叉服务在指引里是怎么定义的？", "rule.p1.1"},
+		{"文件里对交叉服务下的定义是什么", "rule.p1.1"},
+		{"服务外包交易平台在指引中是怎么定义的？", "platform.p1.1"},
+		{"服务外包在指引里是怎么定义的？", "scope.def"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			d := answerWith(t, e, tt.text, "")
+			if len(d.Citations) == 0 || d.Citations[0].Ref != tt.first {
+				t.Errorf("first citation %v, want %s", citedRefs(d), tt.first)
+			}
+		})
+	}
+	if got := e.qa.definition("交叉服务有哪几条判断原则？"); got != "" {
+		t.Errorf("a question that asks no definition found %q", got)
+	}
+}
+
+// A description that asks something about its service is classified, and the passages its question
+// needs are quoted after the classification's own; a description that asks nothing gets none added.
+func TestAttachedQuestion(t *testing.T) {
+	e, err := scoredFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text string
+		want []string // attached refs, one of each group must be cited
+	}{
+		{"乙方照着我们的要求开发了一套人事管理系统，这算ITO还是BPO？", []string{"rule.2.1", "rule.2.2"}},
+		{"We build a custom HR information system exactly to the client's spec. ITO or BPO?", []string{"rule.2.1", "rule.2.2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			d := answerWith(t, e, tt.text, Lang(tt.text))
+			if d.Kind != decision.KindClassification {
+				t.Fatalf("kind %q, want a classification", d.Kind)
+			}
+			base, err := e.classify(t.Context(), tt.text, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := citedRefs(d); !slices.Equal(got[:len(base.Citations)], citedRefs(base)) {
+				t.Errorf("citations %v do not start with the classification's %v", got, citedRefs(base))
+			}
+			attached := citedRefs(d)[len(base.Citations):]
+			if !slices.ContainsFunc(tt.want, func(r string) bool { return slices.Contains(attached, r) }) {
+				t.Errorf("attached %v (after %v), want one of %v", attached, citedRefs(base), tt.want)
+			}
+		})
+	}
+	for _, text := range []string{"我们给银行开发手机APP", "Payroll processing for three factories"} {
+		d := answerWith(t, e, text, Lang(text))
+		base, err := e.classify(t.Context(), text, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(citedRefs(d), citedRefs(base)) {
+			t.Errorf("%s: a description asking nothing got passages attached: %v, classification %v", text, citedRefs(d), citedRefs(base))
 		}
 	}
 }

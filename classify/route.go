@@ -89,8 +89,10 @@ func (r *Router) Probs(text string) map[string]float64 {
 }
 
 // Route returns the most probable route of text.
-func (r *Router) Route(text string) string {
-	probs := r.Probs(text)
+func (r *Router) Route(text string) string { return bestRoute(r.Probs(text)) }
+
+// bestRoute is the most probable route of Probs' result (a tie goes to the first of corpus.Routes).
+func bestRoute(probs map[string]float64) string {
 	best, bp := corpus.RouteDescription, -1.0
 	for _, l := range corpus.Routes {
 		if p := probs[l]; p > bp {
@@ -224,6 +226,7 @@ func eachRouteFeature(text string, add func(string)) {
 	}
 	endWord()
 	add("end:" + string(prev))
+	tailFeatures(rs, add)
 	for i, w := range words {
 		add("w:" + w)
 		if i == 0 {
@@ -253,6 +256,56 @@ func eachRouteFeature(text string, add func(string)) {
 	}
 }
 
+// tailFeatures adds the last clause's character pairs and words as features of their own: in a text that
+// first tells its situation, the last clause says what is asked ("…，这样能注册么" against "…，算哪一类",
+// "…. Can we register?" against "…. Which class is that?"). A text of one clause has none.
+func tailFeatures(rs []rune, add func(string)) {
+	end := len(rs)
+	for end > 0 && (unicode.IsSpace(rs[end-1]) || unicode.IsPunct(rs[end-1]) || rs[end-1] == '？') {
+		end--
+	}
+	start := end
+	for start > 0 && !isClauseBreak(rs, start-1) {
+		start--
+	}
+	if start == 0 {
+		return
+	}
+	var prev rune = '^'
+	var word []rune
+	for _, r := range rs[start:end] {
+		switch {
+		case unicode.Is(unicode.Han, r) || r == 'ⓒ' || r == 'ⓜ':
+			add("t:" + string(prev) + string(r))
+			prev = r
+		case r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			word = append(word, r)
+			continue
+		default:
+			prev = ' '
+		}
+		if len(word) > 0 {
+			add("tw:" + string(word))
+			word = word[:0]
+		}
+	}
+	if len(word) > 0 {
+		add("tw:" + string(word))
+	}
+}
+
+// isClauseBreak reports whether rs[i] ends a clause: Chinese or Latin clause punctuation (a full stop only
+// before a space), or a line break.
+func isClauseBreak(rs []rune, i int) bool {
+	switch rs[i] {
+	case '。', '！', '？', '；', '，', '!', '?', ';', ',', '\n':
+		return true
+	case '.':
+		return i+1 < len(rs) && unicode.IsSpace(rs[i+1])
+	}
+	return false
+}
+
 // RouterFolds fits one router per author of docs for leave-one-author-out cross-validation, each
 // without that author's texts.
 func RouterFolds(docs []RouteDoc) (map[string]*Router, error) {
@@ -275,6 +328,8 @@ func RouterFolds(docs []RouteDoc) (map[string]*Router, error) {
 type RouteCV struct {
 	Right, Total map[string]int
 	Wrong        []RouteDoc
+	// Binary says, per doc in the order given, whether it was routed right as a description or not.
+	Binary []bool
 }
 
 // ScoreRouting routes every doc with the router of its author's fold (RouterFolds).
@@ -284,9 +339,11 @@ func ScoreRouting(docs []RouteDoc, folds map[string]*Router) RouteCV {
 		got := folds[d.Author].Route(d.Text)
 		cv.Total[d.Route]++
 		cv.Total["binary"]++
-		if (got == corpus.RouteDescription) == (d.Route == corpus.RouteDescription) {
+		ok := (got == corpus.RouteDescription) == (d.Route == corpus.RouteDescription)
+		if ok {
 			cv.Right["binary"]++
 		}
+		cv.Binary = append(cv.Binary, ok)
 		if got == d.Route {
 			cv.Right[d.Route]++
 		} else {

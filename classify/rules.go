@@ -13,18 +13,20 @@ import (
 
 // state is one classification as it passes through the rule layer.
 type state struct {
-	g      *corpus.Guidance
-	text   string
-	norm   string          // normalised text plus lexicon expansions, for pattern and clause matching
-	grams  map[string]bool // bigrams of norm
-	res    retrieval.Result
-	lang   string
-	code   string
-	conf   float64
-	reason string
-	checks []decision.Check
-	cites  []string
-	usage  *decision.Usage
+	g    *corpus.Guidance
+	text string
+	// supposed are the classes the text names as the asker's supposition (suppose), read without them.
+	supposed []string
+	norm     string          // normalised text plus lexicon expansions, for pattern and clause matching
+	grams    map[string]bool // bigrams of norm
+	res      retrieval.Result
+	lang     string
+	code     string
+	conf     float64
+	reason   string
+	checks   []decision.Check
+	cites    []string
+	usage    *decision.Usage
 	// question is set when the engine needs one more fact.
 	question string
 	fixed    bool // a scope or contract rule decided; later rules only add citations

@@ -1,0 +1,50 @@
+package classify
+
+import (
+	"strings"
+	"testing"
+)
+
+// A class named as the asker's supposition is not read; a class named as the service is.
+func TestWithoutHypothesis(t *testing.T) {
+	tests := []struct {
+		text string
+		gone []string // not read
+		kept []string // still read
+		same bool     // the text unchanged
+	}{
+		{text: "劳务派遣算人力资源管理服务吗？", gone: []string{"人力资源管理服务"}, kept: []string{"劳务派遣"}},
+		{text: "给淘宝店铺做代运营，是I23还是B22？", gone: []string{"I23", "B22"}, kept: []string{"代运营"}},
+		{text: "Are lawyers' services covered by B13 legal process services?", gone: []string{"B13", "legal process"}, kept: []string{"lawyers"}},
+		{text: "K22工程技术服务包不包括现场施工？", gone: []string{"K22", "工程技术服务"}, kept: []string{"现场施工"}},
+		{text: "Does running a warehouse count as supply chain management services?", gone: []string{"supply chain"}, kept: []string{"warehouse"}},
+		{text: "智能客服外包属于BPO还是ITO", gone: []string{"BPO", "ITO"}, kept: []string{"智能客服"}},
+		// the class is the service itself, or no supposition is made
+		{text: "我们提供呼叫中心服务，算哪类？", same: true},
+		{text: "We provide software research and development services to banks", same: true},
+		{text: "我们给医院做预约小程序", same: true},
+		// nothing would be left of the description
+		{text: "算I11吗？", same: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			got := withoutHypothesis(tt.text)
+			if tt.same {
+				if got != tt.text {
+					t.Errorf("withoutHypothesis = %q, want the text unchanged", got)
+				}
+				return
+			}
+			for _, g := range tt.gone {
+				if strings.Contains(got, g) {
+					t.Errorf("withoutHypothesis = %q, still reads %q", got, g)
+				}
+			}
+			for _, k := range tt.kept {
+				if !strings.Contains(got, k) {
+					t.Errorf("withoutHypothesis = %q, lost %q", got, k)
+				}
+			}
+		})
+	}
+}
