@@ -338,7 +338,8 @@ func (e *Engine) AnswerText(ctx context.Context, in textin.Text, onDelta func(st
 // rules, platforms) always, a class's passages only when the router gives the text at least attachMinP of
 // being a question (the classification cites its class's own). A description that asks nothing (no
 // question mark or final particle, clause pattern `asks`, and P(question) below attachMinP) is not
-// looked up: the same 2,534 answers, and no question-index search for a plain description. Chosen by
+// looked up: the same 2,534 answers, and no question-index search for a plain description. A rule's
+// sentence comes with the rest of its numbered point: 2,537 → 2,540 (with r9 and r10). Chosen by
 // leave-one-author-out over the
 // question index (`fenlei eval --cv questions`), where a question that the review calls a description
 // must still cite what it needs: 2,504 of 2,809 answers with every needed passage without attaching,
@@ -380,7 +381,23 @@ func (e *Engine) attachAsked(ctx context.Context, text string, pq float64, d *de
 	if len(refs) > attachMax {
 		refs = refs[:attachMax]
 	}
-	d.Citations = append(d.Citations, citations(e.g, refs)...)
+	// A rule's sentence comes with the rest of its numbered point (section 三 point 2's example with the
+	// rule it illustrates), in the guidance's order.
+	var whole []string
+	for _, r := range refs {
+		sib := []string{r}
+		if strings.HasPrefix(r, "rule.") {
+			if s := e.siblings(r); len(s) > 0 {
+				sib = s
+			}
+		}
+		for _, x := range sib {
+			if !slices.Contains(whole, x) && !slices.ContainsFunc(d.Citations, func(c decision.Citation) bool { return c.Ref == x }) {
+				whole = append(whole, x)
+			}
+		}
+	}
+	d.Citations = append(d.Citations, citations(e.g, whole)...)
 	return nil
 }
 

@@ -242,6 +242,14 @@ func TestAttachedQuestion(t *testing.T) {
 			if !slices.ContainsFunc(tt.want, func(r string) bool { return slices.Contains(attached, r) }) {
 				t.Errorf("attached %v (after %v), want one of %v", attached, citedRefs(base), tt.want)
 			}
+			// a rule's sentence comes with the rest of its numbered point
+			for _, r := range attached {
+				for _, sib := range e.siblings(r) {
+					if strings.HasPrefix(r, "rule.") && !slices.Contains(citedRefs(d), sib) {
+						t.Errorf("attached %s without %s of the same point: %v", r, sib, citedRefs(d))
+					}
+				}
+			}
 		})
 	}
 	for _, text := range []string{"我们给银行开发手机APP", "Payroll processing for three factories"} {
