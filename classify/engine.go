@@ -34,7 +34,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -363,12 +362,16 @@ func (e *Engine) attachAsked(ctx context.Context, text string, pq float64, d *de
 	if err != nil || v.outside >= e.qp.outside {
 		return err
 	}
+	cited := map[string]bool{}
+	for _, c := range d.Citations {
+		cited[c.Ref] = true
+	}
 	var refs []string
 	for r, share := range v.refs {
-		if p, ok := e.g.Passage(r); !ok || pq < attachMinP && p.Kind != corpus.KindScope && p.Kind != corpus.KindRule && p.Kind != corpus.KindPlatform {
+		if p, ok := e.g.Passage(r); !ok || pq < attachMinP && !sectionProse(p.Kind) {
 			continue // a class's passages only when the text asks; the classification cites its own
 		}
-		if share >= attachShare && !slices.ContainsFunc(d.Citations, func(c decision.Citation) bool { return c.Ref == r }) {
+		if share >= attachShare && !cited[r] {
 			refs = append(refs, r)
 		}
 	}
@@ -383,7 +386,7 @@ func (e *Engine) attachAsked(ctx context.Context, text string, pq float64, d *de
 	}
 	// A rule's sentence comes with the rest of its numbered point (section 三 point 2's example with the
 	// rule it illustrates), in the guidance's order.
-	var whole []string
+	whole := refList{g: e.g}
 	for _, r := range refs {
 		sib := []string{r}
 		if strings.HasPrefix(r, "rule.") {
@@ -392,12 +395,12 @@ func (e *Engine) attachAsked(ctx context.Context, text string, pq float64, d *de
 			}
 		}
 		for _, x := range sib {
-			if !slices.Contains(whole, x) && !slices.ContainsFunc(d.Citations, func(c decision.Citation) bool { return c.Ref == x }) {
-				whole = append(whole, x)
+			if !cited[x] {
+				whole.add(x)
 			}
 		}
 	}
-	d.Citations = append(d.Citations, citations(e.g, whole)...)
+	d.Citations = append(d.Citations, citations(e.g, whole.refs)...)
 	return nil
 }
 

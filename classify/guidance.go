@@ -26,6 +26,12 @@ type qa struct {
 	defs       []definedTerm  // the terms the guidance defines in its own words (definedTerms)
 }
 
+// sectionProse reports whether a passage of kind k is prose of sections 一, 三 or 四 (what counts as
+// outsourcing, the contract rules, trading platforms) rather than the title page or a class's passages.
+func sectionProse(k corpus.Kind) bool {
+	return k == corpus.KindScope || k == corpus.KindRule || k == corpus.KindPlatform
+}
+
 // definedTerm is a term the guidance defines outside the class table ("交叉服务是指…"), and the passage
 // that defines it.
 type definedTerm struct{ term, ref string }
@@ -37,7 +43,7 @@ type definedTerm struct{ term, ref string }
 func definedTerms(g *corpus.Guidance, markers []string) []definedTerm {
 	var out []definedTerm
 	for _, p := range g.Passages {
-		if p.Kind != corpus.KindScope && p.Kind != corpus.KindRule && p.Kind != corpus.KindPlatform {
+		if !sectionProse(p.Kind) {
 			continue
 		}
 		for _, m := range markers {

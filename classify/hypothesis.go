@@ -15,7 +15,7 @@ import (
 // services covered by B13 legal process services?", "电商代运营是I23还是B22？", "K22包不包括施工？"). The
 // supposed class says nothing about the service, but its name is a strong word of that class for the
 // coding index and the retrieval: "劳务派遣算人力资源管理服务吗？" read whole goes to B11, which the guidance
-// excludes it from. withoutHypothesis reads such a text without the classes named in the frame of a
+// excludes it from. suppose reads such a text without the classes named in the frame of a
 // supposition (corpus/clauses.yaml patterns.hypothesis, ⓒ standing for a class); the rule layer then
 // meets the supposed class's exclusions like any other. A class named as the service itself ("我们提供
 // 呼叫中心服务，算哪类？") is kept.
@@ -60,15 +60,9 @@ var hypothesisMarks = sync.OnceValue(func() *classMarks {
 	return m
 })
 
-// withoutHypothesis returns text without the classes it names as a supposition, or text itself when it
-// names none that way or nothing would be left of the description.
-func withoutHypothesis(text string) string {
-	read, _ := suppose(text)
-	return read
-}
-
-// suppose returns text without the classes it names as a supposition (withoutHypothesis) and the codes of
-// those classes, in the order named, each once (ITO, BPO and KPO have none: they are not coded classes).
+// suppose returns text without the classes it names as a supposition, or text itself when it names none
+// that way or nothing would be left of the description, and the codes of the classes left out, in the
+// order named, each once (a major class by its code, ITO, BPO or KPO).
 func suppose(text string) (string, []string) {
 	m := hypothesisMarks()
 	t := m.zh.Replace(text)

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -28,23 +29,42 @@ func TestWithoutHypothesis(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
-			got := withoutHypothesis(tt.text)
+			got, _ := suppose(tt.text)
 			if tt.same {
 				if got != tt.text {
-					t.Errorf("withoutHypothesis = %q, want the text unchanged", got)
+					t.Errorf("suppose = %q, want the text unchanged", got)
 				}
 				return
 			}
 			for _, g := range tt.gone {
 				if strings.Contains(got, g) {
-					t.Errorf("withoutHypothesis = %q, still reads %q", got, g)
+					t.Errorf("suppose = %q, still reads %q", got, g)
 				}
 			}
 			for _, k := range tt.kept {
 				if !strings.Contains(got, k) {
-					t.Errorf("withoutHypothesis = %q, lost %q", got, k)
+					t.Errorf("suppose = %q, lost %q", got, k)
 				}
 			}
 		})
+	}
+}
+
+// The classes left out are returned by code, in the order named, each once.
+func TestSupposedCodes(t *testing.T) {
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"给淘宝店铺做代运营，是I23还是B22？", []string{"I23", "B22"}},
+		{"劳务派遣算人力资源管理服务（B11）吗？", []string{"B11"}},
+		{"Are lawyers' services covered by B13 legal process services?", []string{"B13"}},
+		{"智能客服外包属于BPO还是ITO", []string{"BPO", "ITO"}},
+		{"我们给医院做预约小程序", nil},
+	}
+	for _, tt := range tests {
+		if _, got := suppose(tt.text); !slices.Equal(got, tt.want) {
+			t.Errorf("suppose(%q) codes %v, want %v", tt.text, got, tt.want)
+		}
 	}
 }
