@@ -14,7 +14,14 @@ import (
 // is counted, or which class (or whether a named class) covers a specific service ("劳务派遣算B11吗？",
 // "K22包不包括施工？"), is a description, also when a question-index author wrote it as a question. Six
 // reviewers read every question-labelled text of the routing examples and the question index once, each a
-// share of them (3,858 texts in four shares, then the 855 of the authors qh, r7 and r8 in two).
+// share of them (3,858 texts in four shares, then the 855 of the authors qh, r7 and r8 in two); two more
+// read every description-labelled routing example. A ninth (v9) read the 158 texts that mention money
+// (advances, amounts paid on the client's behalf, goods bought, fees passed on) under one clarification:
+// whether a sum of money is counted is a question of reporting amounts, also when asked "can it count
+// under class X?"; its label replaces an earlier review's. Two more (v10, v11) read every text of the
+// authors r11, r12 and qi, and v12 those of r11, r12, r13 and qi that speak of in-house or group work
+// (whether that work counts is a description), under the same rules with three clarifications: money
+// that is not the provider's own fee, a whole kind of party or site, a class and one named service.
 //
 //go:embed rerouted.tsv
 var reroutedTSV string
