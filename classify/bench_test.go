@@ -47,3 +47,21 @@ func BenchmarkClassify(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkRoute: the embedded router on the coding index's and the question index's texts in turn, one a
+// call (features, suppose's reading and the weighted sum; the router's feature hash is built before).
+func BenchmarkRoute(b *testing.B) {
+	r, err := DefaultRouter()
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs := routeDocs(b)
+	for _, d := range docs[:100] { // past hashAfter: the feature hash is built
+		r.Probs(d.Text)
+	}
+	i := 0
+	for b.Loop() {
+		r.Probs(docs[(i*7)%len(docs)].Text)
+		i++
+	}
+}

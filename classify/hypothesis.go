@@ -97,26 +97,29 @@ func suppose(text string) (string, []string) {
 		}
 		return b.String()
 	}
-	// Again while a frame is found: in "是ⓒ还是ⓒ" the first frame ends where the second begins.
+	// Again while a frame is found: in "是ⓒ还是ⓒ" the first frame ends where the second begins. bare is
+	// the text without the frames' words too, for what is left of the description.
+	bare := t
 	for range 3 {
 		u := m.frame.ReplaceAllStringFunc(t, drop)
 		if u == t {
 			break
 		}
 		t = u
+		bare = m.frame.ReplaceAllString(bare, " ")
 	}
 	if !dropped {
 		return text, nil
 	}
 	t = strings.NewReplacer("\x00", "", "\x01", "").Replace(t)
 	letters := 0
-	for _, r := range reQuestionWords.ReplaceAllString(t, " ") {
+	for _, r := range reQuestionWords.ReplaceAllString(bare, " ") {
 		if unicode.IsLetter(r) {
 			letters++
 		}
 	}
 	if letters < 2 {
-		return text, nil // "算I11吗？": nothing is described
+		return text, nil // "算I11吗？", "K22包括哪些？": nothing is described
 	}
 	return t, codes
 }
