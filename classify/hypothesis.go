@@ -95,6 +95,12 @@ func suppose(text string) (string, []string) {
 				b.WriteRune(r)
 			}
 		}
+		if strings.HasPrefix(s, "\x00") {
+			// A class named first ("K22包不包括施工？"): the frame's verb goes with it, lest "不包括" read
+			// as a negation of what follows. (A verb after a class elsewhere may begin the next frame,
+			// as 还是 in "是ⓒ还是ⓒ", and stays.)
+			return " "
+		}
 		return b.String()
 	}
 	// Again while a frame is found: in "是ⓒ还是ⓒ" the first frame ends where the second begins. bare is

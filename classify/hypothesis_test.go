@@ -17,7 +17,9 @@ func TestWithoutHypothesis(t *testing.T) {
 		{text: "劳务派遣算人力资源管理服务吗？", gone: []string{"人力资源管理服务"}, kept: []string{"劳务派遣"}},
 		{text: "给淘宝店铺做代运营，是I23还是B22？", gone: []string{"I23", "B22"}, kept: []string{"代运营"}},
 		{text: "Are lawyers' services covered by B13 legal process services?", gone: []string{"B13", "legal process"}, kept: []string{"lawyers"}},
-		{text: "K22工程技术服务包不包括现场施工？", gone: []string{"K22", "工程技术服务"}, kept: []string{"现场施工"}},
+		{text: "K22工程技术服务包不包括现场施工？", gone: []string{"K22", "工程技术服务", "不包括"}, kept: []string{"现场施工"}},
+		{text: "人力资源管理服务是否包括劳务派遣？", gone: []string{"人力资源管理服务", "包括"}, kept: []string{"劳务派遣"}},
+		{text: "Does I22 cover penetration testing?", gone: []string{"I22", "cover"}, kept: []string{"penetration testing"}},
 		{text: "Does running a warehouse count as supply chain management services?", gone: []string{"supply chain"}, kept: []string{"warehouse"}},
 		{text: "智能客服外包属于BPO还是ITO", gone: []string{"BPO", "ITO"}, kept: []string{"智能客服"}},
 		// the class is the service itself, or no supposition is made
@@ -26,6 +28,8 @@ func TestWithoutHypothesis(t *testing.T) {
 		{text: "我们给医院做预约小程序", same: true},
 		// nothing would be left of the description
 		{text: "算I11吗？", same: true},
+		{text: "K22包括哪些？", same: true},
+		{text: "What does I22 cover?", same: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {

@@ -87,6 +87,8 @@ func TestKinds(t *testing.T) {
 			"Chemical composition and tensile testing of imported aluminium sheets for a distributor."}, "K13"},
 		{"in-house IT in other wordings", []string{
 			"我们公司的IT部门给自己的各个分厂开发了一套MES", "Our group IT department runs the ERP for our own subsidiaries."}, "OUT"},
+		{"a class named first with an item its exclusions name (\"不包括\" of the frame is no negation)", []string{
+			"供应链管理服务包不包括货代？", "人力资源管理服务是否包括劳务派遣？", "Does K22 cover construction work?"}, "OUT"},
 	}
 	for _, tt := range tests {
 		for _, text := range tt.texts {

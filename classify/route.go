@@ -51,6 +51,18 @@ func RouteDocs(examples []corpus.RoutingExample, index []corpus.Entry, questions
 // Each route weighs as much in total as the square root of its share would give it, so that the many
 // descriptions of the coding index do not drown the few follow-ups.
 func NewRouter(docs []RouteDoc, exclude string) (*Router, error) {
+	feats := make([][]string, len(docs))
+	for i, d := range docs {
+		if d.Author != exclude {
+			feats[i] = routeFeatures(d.Text)
+		}
+	}
+	return newRouter(docs, feats, exclude)
+}
+
+// newRouter is NewRouter on the texts' routeFeatures, read once (feats[i] is docs[i]'s; an excluded
+// author's may be nil).
+func newRouter(docs []RouteDoc, feats [][]string, exclude string) (*Router, error) {
 	n := map[string]float64{}
 	total := 0.0
 	for _, d := range docs {
@@ -60,7 +72,7 @@ func NewRouter(docs []RouteDoc, exclude string) (*Router, error) {
 		}
 	}
 	var td []score.TextDoc
-	for _, d := range docs {
+	for i, d := range docs {
 		if d.Author == exclude {
 			continue
 		}
@@ -68,7 +80,7 @@ func NewRouter(docs []RouteDoc, exclude string) (*Router, error) {
 		if d.Weight > 0 {
 			w *= d.Weight
 		}
-		td = append(td, score.TextDoc{Features: routeFeatures(d.Text), Label: d.Route, Weight: w / 6})
+		td = append(td, score.TextDoc{Features: feats[i], Label: d.Route, Weight: w / 6})
 	}
 	m, err := score.FitText(td, score.TextOptions{})
 	if err != nil {
@@ -328,16 +340,28 @@ func isClauseBreak(rs []rune, i int) bool {
 // RouterFolds fits one router per author of docs for leave-one-author-out cross-validation, each
 // without that author's texts.
 func RouterFolds(docs []RouteDoc) (map[string]*Router, error) {
+	feats := make([][]string, len(docs))
+	var authors []string
+	seen := map[string]bool{}
+	for i, d := range docs {
+		feats[i] = routeFeatures(d.Text)
+		if !seen[d.Author] {
+			seen[d.Author] = true
+			authors = append(authors, d.Author)
+		}
+	}
+	// The folds are independent and each is deterministic: they are fitted side by side, one a CPU.
+	routers := make([]*Router, len(authors))
+	if err := eachParallel(len(authors), func(i int) error {
+		var err error
+		routers[i], err = newRouter(docs, feats, authors[i])
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	out := map[string]*Router{}
-	for _, d := range docs {
-		if out[d.Author] != nil {
-			continue
-		}
-		r, err := NewRouter(docs, d.Author)
-		if err != nil {
-			return nil, err
-		}
-		out[d.Author] = r
+	for i, a := range authors {
+		out[a] = routers[i]
 	}
 	return out, nil
 }

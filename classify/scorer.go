@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"fenlei/corpus"
@@ -353,15 +355,22 @@ func (e *Engine) Train(ctx context.Context, opt score.FitOptions) (*score.Model,
 	if err != nil {
 		return nil, err
 	}
+	// One fold per author, fitted side by side; the predictions are gathered in the authors' order.
+	folds := slices.Compact(slices.Sorted(slices.Values(authors)))
+	models := make([]*score.Model, len(folds))
+	err = eachParallel(len(folds), func(i int) error {
+		var err error
+		models[i], err = score.Fit(featureNames, pick(exs, authors, folds[i], false), opt)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	var raw [][]float64
 	var gold []int
-	for _, a := range slices.Compact(slices.Sorted(slices.Values(authors))) {
-		fm, err := score.Fit(featureNames, pick(exs, authors, a, false), opt)
-		if err != nil {
-			return nil, err
-		}
+	for i, a := range folds {
 		for _, ex := range pick(exs, authors, a, true) {
-			raw = append(raw, fm.Scores(ex.Labels, ex.Features))
+			raw = append(raw, models[i].Scores(ex.Labels, ex.Features))
 			gold = append(gold, ex.Gold)
 		}
 	}
@@ -387,21 +396,55 @@ func (e *Engine) Examples(ctx context.Context) ([]score.Example, []string, error
 		return nil, nil, errors.New("classify.Examples: no coding index")
 	}
 	entries := e.sc.nbr.Entries()
-	exs := make([]score.Example, 0, len(entries))
-	authors := make([]string, 0, len(entries))
-	for _, en := range entries {
+	exs := make([]score.Example, len(entries))
+	authors := make([]string, len(entries))
+	err := eachParallel(len(entries), func(i int) error {
+		en := entries[i]
 		st, err := e.newState(ctx, textin.MatchForm(en.Text))
 		if err != nil {
-			return nil, nil, fmt.Errorf("classify.Examples: %s line %d: %w", en.Author, en.Line, err)
+			return fmt.Errorf("classify.Examples: %s line %d: %w", en.Author, en.Line, err)
 		}
 		ev, err := e.sc.features(ctx, st, en.Author)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		exs = append(exs, score.Example{Labels: e.sc.labels, Features: ev.features, Gold: e.sc.li[en.Code]})
-		authors = append(authors, en.Author)
+		exs[i] = score.Example{Labels: e.sc.labels, Features: ev.features, Gold: e.sc.li[en.Code]}
+		authors[i] = en.Author
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return exs, authors, nil
+}
+
+// eachParallel calls f(0) … f(n-1), as many at once as there are CPUs, and returns the error of the
+// lowest i that failed (after every call has returned). Each f writes only its own i's results, so the
+// outcome is the sequential loop's.
+func eachParallel(n int, f func(i int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = f(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func pick(exs []score.Example, authors []string, a string, want bool) []score.Example {
