@@ -112,7 +112,7 @@ func TestRouterRoutes(t *testing.T) {
 		{"Who issued this guidance?", corpus.RouteQuestion},
 		{"指引里说的新型商业模式有哪几种？", corpus.RouteQuestion},
 		{"为什么不是I13？", corpus.RouteFollowup},
-		// the boundaries of r11–r13 and qi, written before their router was fitted: a class and one named
+		// the boundaries of r11–r13 and qi, written before any was first routed: a class and one named
 		// service against its contents in general; money against a service; a difference with "which is
 		// ours?" against "A or B?"; a kind of party or site against one's own service
 		{"工业设计服务包括包装设计吗？", corpus.RouteDescription},
