@@ -250,8 +250,8 @@ func eachRouteFeature(text string, add func(string)) {
 	if asks >= 2 {
 		add("asks:2")
 	}
-	// suppose finds nothing where no class is named: a cheap test first. (The router embedded was fitted
-	// without it, and TestTrainReproducesRouting refits the same bytes with it.)
+	// suppose finds nothing where no class is named: a cheap test first, which changes no feature (the
+	// router was fitted both with and without it to the same bytes, TestTrainReproducesRouting).
 	if strings.ContainsAny(t, "ⓒⓜ") {
 		if _, supposed := suppose(text); len(supposed) > 0 {
 			add("supposes") // a class supposed for a service described (corpus/clauses.yaml patterns.hypothesis)
